@@ -1,0 +1,5 @@
+"""``python -m reportgen`` is the ``reportgen`` command."""
+
+from reportgen.cli import main
+
+raise SystemExit(main())

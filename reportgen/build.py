@@ -1,0 +1,257 @@
+"""``reportgen build``: manifest → plan → runs → sections → figures → HTML, PDF and results.json.
+
+Layered like ydata-profiling's caches: runs are cached by content hash (``out/cache``), each section's
+computed result is kept as ``out/sections/<id>.json`` with its figures, and the report is re-rendered from
+those. ``--section ID`` recomputes that section only and re-renders the report with the others as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import CacheError
+from reportgen.manifest import load_manifest
+from reportgen.plan import Plan, make_plan
+from reportgen.specs import Manifest, SectionSpec
+
+
+@dataclass
+class BuildSummary:
+    out: Path
+    html: Path
+    pdf: Path | None
+    results: Path
+    sections_built: list[str]
+    trained: int
+    cached: int
+    failed: int
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def default_out(manifest_path: str | Path) -> Path:
+    return Path(manifest_path).resolve().parent / "out"
+
+
+def build(
+    manifest_path: str | Path,
+    *,
+    out: str | Path | None = None,
+    sections: list[str] | None = None,
+    device: str = "auto",
+    force: bool = False,
+    quiet: bool = False,
+    pdf: bool = True,
+) -> BuildSummary:
+    """Build the report of the manifest at ``manifest_path`` into ``out`` (default: ``out/`` beside it)."""
+    from reportgen.cache import RunCache
+    from reportgen.device import resolve_device
+    from reportgen.render import render_report
+    from reportgen.runner import run_plan
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+    manifest = load_manifest(manifest_path)
+    plan = make_plan(manifest, sections)
+    out_dir = Path(out) if out is not None else default_out(manifest_path)
+    ensure_writable(out_dir)
+    torch_device = resolve_device(device)
+    timings["plan"] = time.perf_counter() - started
+
+    t = time.perf_counter()
+    runner = run_plan(plan, RunCache(out_dir / "cache"), torch_device, force=force, quiet=quiet)
+    timings["runs"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    for section in plan.sections:
+        build_section(plan, section, runner.outcomes, out_dir)
+    timings["sections"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    outputs = load_section_outputs(manifest, out_dir)
+    build_info = provenance(manifest, runner.outcomes.values(), str(torch_device))
+    results_path = write_json_atomic(out_dir / "results.json", results_document(manifest, outputs, build_info))
+    html_path, pdf_path = render_report(manifest, outputs, build_info, out_dir, pdf=pdf, timings=timings)
+    timings["render"] = time.perf_counter() - t
+    return BuildSummary(
+        out=out_dir,
+        html=html_path,
+        pdf=pdf_path,
+        results=results_path,
+        sections_built=[s.id for s in plan.sections],
+        trained=len(runner.trained),
+        cached=len(runner.cached),
+        failed=len(runner.failed),
+        seconds=time.perf_counter() - started,
+        timings=timings,
+    )
+
+
+def section_fingerprint(manifest: Manifest, section: SectionSpec) -> str:
+    """Changes when the section's definition, its runs' definitions or the seeds change."""
+    parts = [repr(section), repr(manifest.report.seeds), *(repr(manifest.runs[r]) for r in section.runs)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def build_section(plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path) -> dict[str, Any]:
+    """Compute one section from its runs, draw its figures, and store both under ``out_dir``."""
+    import matplotlib.pyplot as plt
+
+    from reportgen.sections import SECTIONS, RunGroup, SectionContext
+
+    groups = [
+        RunGroup(name, plan.manifest.runs[name], [p.seed for p in planned], [outcomes[p.key] for p in planned])
+        for name, planned in plan.runs_for(section).items()
+    ]
+    impl = SECTIONS.get(section.type)(section)
+    result = impl.compute(SectionContext(section, groups))
+    figures_dir = out_dir / "figures"
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    figures = []
+    for figure in impl.figures(result):
+        relative = f"figures/{section.id}-{figure.name}.png"
+        fig = figure.draw()
+        try:
+            save_atomic(out_dir / relative, lambda path, fig=fig: fig.savefig(path, format="png"))
+        finally:
+            plt.close(fig)
+        figures.append({"name": figure.name, "caption": figure.caption, "alt": figure.alt,
+                        "file": relative, "wide": figure.wide})
+    runs = {
+        p.key: {"run": p.run.name, "label": p.run.label, "seed": p.seed, "status": outcomes[p.key].status,
+                "reason": getattr(outcomes[p.key], "reason", "")}
+        for planned in plan.runs_for(section).values()
+        for p in planned
+    }
+    output = {
+        "id": section.id,
+        "type": section.type,
+        "fingerprint": section_fingerprint(plan.manifest, section),
+        "built_at": _now(),
+        "runs": runs,
+        "result": result,
+        "figures": figures,
+    }
+    write_json_atomic(out_dir / "sections" / f"{section.id}.json", output)
+    return output
+
+
+def load_section_outputs(manifest: Manifest, out_dir: Path) -> list[dict[str, Any]]:
+    """Every manifest section's stored output, in manifest order; missing or stale ones are flagged."""
+    outputs = []
+    for section in manifest.sections.values():
+        path = out_dir / "sections" / f"{section.id}.json"
+        try:
+            output = json.loads(path.read_text())
+        except (OSError, ValueError):
+            output = {"id": section.id, "type": section.type, "missing": True, "result": {}, "figures": [],
+                      "runs": {}}
+        else:
+            output["stale"] = output.get("fingerprint") != section_fingerprint(manifest, section)
+        output["spec"] = asdict(section)
+        outputs.append(output)
+    return outputs
+
+
+def results_document(manifest: Manifest, outputs: list[dict], build_info: dict) -> dict[str, Any]:
+    return {
+        "report": asdict(manifest.report),
+        "provenance": build_info,
+        "sections": {
+            o["id"]: {
+                "type": o["type"],
+                "title": o["spec"]["title"],
+                "question": o["spec"]["question"],
+                "marks": o["spec"]["marks"],
+                "status": "missing" if o.get("missing") else "stale" if o.get("stale") else "ok",
+                "runs": o["runs"],
+                "result": o["result"],
+                "figures": [f["file"] for f in o["figures"]],
+            }
+            for o in outputs
+        },
+    }
+
+
+def provenance(manifest: Manifest, outcomes, device: str) -> dict[str, Any]:
+    import torch
+
+    from reportgen import __version__
+
+    trained_on = sorted({o.provenance.get("device", "?") for o in outcomes if getattr(o, "provenance", None)})
+    return {
+        "reportgen": __version__,
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "device": device,
+        "runs_trained_on": trained_on,
+        "seeds": list(manifest.report.seeds),
+        "manifest": manifest.path.name,
+        "manifest_sha256": manifest.sha256,
+        "built_at": _now(),
+    }
+
+
+def ensure_writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as err:
+        raise CacheError(f"--out {out_dir}: cannot write there ({err.strerror or err})") from None
+
+
+def save_atomic(path: Path, write) -> Path:
+    """Call ``write(tmp_path)`` and rename the result onto ``path``: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json_atomic(path: Path, data: Any) -> Path:
+    """JSON with NaN and infinities written as ``null`` (strict JSON readers reject them)."""
+    text = json.dumps(_finite(data), indent=1, allow_nan=False, default=_json_default)
+    return save_atomic(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json_default(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple | set):
+        return list(value)
+    raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,12 @@
+"""Datasets: each kind module registers a builder in :data:`DATASETS`; :func:`load_dataset` calls one.
+
+Importing this package imports every kind module, so that every kind is registered.
+"""
+
+from __future__ import annotations
+
+from reportgen.data import imagefolder, mnist5k, torchvision_data  # noqa: F401  (registers the kinds)
+from reportgen.data.base import DATASETS, DatasetSplits, Split
+from reportgen.data.loading import load_dataset
+
+__all__ = ["DATASETS", "DatasetSplits", "Split", "load_dataset"]

@@ -1,0 +1,69 @@
+"""What every dataset kind returns: resident uint8 tensors split into train/val/test.
+
+Images stay ``uint8`` in memory (4× smaller than float32) and are converted batch by batch in the trainer,
+so no per-item decoding ever happens in the training loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import torch
+
+from reportgen.registry import Registry
+
+#: Dataset kinds: ``@DATASETS.register("mnist5k")`` on a function ``(*, base_dir, **options) -> DatasetSplits``.
+DATASETS: Registry = Registry("dataset kind")
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: ``x`` is ``uint8`` of shape ``(N, C, H, W)``, ``y`` is ``int64`` of shape ``(N,)``."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self) -> int:
+        return int(self.y.shape[0])
+
+    def class_counts(self, num_classes: int) -> list[int]:
+        return torch.bincount(self.y, minlength=num_classes).tolist()
+
+
+@dataclass(frozen=True)
+class DatasetSplits:
+    """A dataset ready for training: three splits, class names and a content fingerprint."""
+
+    train: Split
+    val: Split
+    test: Split
+    classes: tuple[str, ...]
+    fingerprint: str = field(default="")
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """``(C, H, W)`` of one image."""
+        c, h, w = self.train.x.shape[1:]
+        return int(c), int(h), int(w)
+
+    def channel_stats(self) -> tuple[list[float], list[float]]:
+        """Per-channel mean and std of the training images, in [0, 1] units (for normalisation)."""
+        x = self.train.x.to(torch.float32).div_(255.0)
+        mean = x.mean(dim=(0, 2, 3))
+        std = x.std(dim=(0, 2, 3)).clamp_min(1e-6)
+        return mean.tolist(), std.tolist()
+
+    def with_fingerprint(self) -> DatasetSplits:
+        """A copy whose ``fingerprint`` hashes every tensor and the class names (part of each run's key)."""
+        h = hashlib.sha256()
+        for split in (self.train, self.val, self.test):
+            for t in (split.x, split.y):
+                h.update(str(tuple(t.shape)).encode())
+                h.update(t.contiguous().numpy().tobytes())
+        h.update("\x1f".join(self.classes).encode())
+        return DatasetSplits(self.train, self.val, self.test, self.classes, h.hexdigest()[:16])

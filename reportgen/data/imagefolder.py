@@ -1,0 +1,138 @@
+"""``imagefolder_csv``: a folder of image files plus a CSV of (file name, label) rows.
+
+Every image is decoded once, with PIL, into one ``uint8`` tensor of shape ``(N, C, H, W)`` (``C`` = 1 for
+grayscale, 3 otherwise). Class names are the CSV's distinct labels, sorted (numerically when they are all
+numbers); problems are reported as ``labels.csv:14: …`` with the CSV line.
+"""
+
+from __future__ import annotations
+
+import csv as csvlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from reportgen.data.base import DATASETS, DatasetSplits, Split
+from reportgen.data.split import (
+    Caps,
+    CapsApplyTo,
+    Fractions,
+    cap_splits,
+    check_fractions,
+    stratified_split,
+    take,
+)
+from reportgen.errors import DataError
+from reportgen.registry import did_you_mean
+
+
+def _read_rows(path: Path, shown: str, file_column: str | None, label_column: str | None) -> list[tuple]:
+    """``[(csv line, file name, label), …]`` from a CSV with a header row."""
+    if not path.is_file():
+        raise DataError(f"CSV file {shown} not found (looked for {path})")
+    with path.open(newline="", encoding="utf-8-sig") as f:  # -sig: Excel writes a byte-order mark
+        reader = csvlib.reader(f)
+        header = [h.strip() for h in next(reader, [])]
+        if len(header) < 2:
+            raise DataError(f"{shown}:1: expected a header row with at least 2 columns, got {header}")
+        cols = []
+        for option, given, default in (("file_column", file_column, 0), ("label_column", label_column, 1)):
+            if given is None:
+                cols.append(default)
+            elif given in header:
+                cols.append(header.index(given))
+            else:
+                hint = did_you_mean(given, header) or f" (columns: {', '.join(header)})"
+                raise DataError(f'{shown}: {option}: no column "{given}"{hint}')
+        rows = []
+        for row in reader:
+            if not any(cell.strip() for cell in row):
+                continue  # blank lines (often a trailing one)
+            where = f"{shown}:{reader.line_num}"
+            if len(row) <= max(cols):
+                raise DataError(f"{where}: expected {len(header)} columns, got {len(row)}")
+            file, label = row[cols[0]].strip(), row[cols[1]].strip()
+            if not file or not label:
+                raise DataError(f"{where}: empty {'file name' if not file else 'label'}")
+            rows.append((reader.line_num, file, label))
+    if not rows:
+        raise DataError(f"{shown}: no rows after the header")
+    return rows
+
+
+def _sorted_labels(labels: set[str]) -> list[str]:
+    """Distinct labels sorted numerically when all are numbers ("2" before "10"), else as text."""
+    try:
+        return sorted(labels, key=float)
+    except ValueError:
+        return sorted(labels)
+
+
+@DATASETS.register("imagefolder_csv")
+def imagefolder_csv(
+    *,
+    base_dir: Path,
+    root: str,
+    csv: str,
+    file_column: str | None = None,
+    label_column: str | None = None,
+    split: Fractions = (0.6, 0.2, 0.2),
+    grayscale: bool | None = None,
+    image_size: list[int] | None = None,
+    class_caps: Caps = None,
+    caps_apply_to: CapsApplyTo = "train",
+    seed: int = 0,
+) -> DatasetSplits:
+    """Images under ``root`` labelled by ``csv`` (both relative to the manifest's folder), split per class.
+
+    ``file_column`` / ``label_column`` name the CSV columns (default: its first two). ``grayscale`` forces
+    1 or 3 channels (default: 1 if every image is grayscale). ``image_size = [H, W]`` resizes every image;
+    without it, all images must have the same size.
+    """
+    fractions = check_fractions(split)
+    if image_size is not None and (len(image_size) != 2 or min(image_size) < 1):
+        raise DataError(f"image_size: expected [height, width] of positive integers, got {list(image_size)}")
+    folder = Path(base_dir) / root
+    if not folder.is_dir():
+        raise DataError(f"image folder {root} not found (looked for {folder})")
+    rows = _read_rows(Path(base_dir) / csv, Path(csv).name, file_column, label_column)
+    shown_csv, shown_root = Path(csv).name, root.rstrip("/") + "/"
+
+    images = []
+    for line, file, _ in rows:
+        path = folder / file
+        if not path.is_file():
+            raise DataError(f'{shown_csv}:{line}: image "{file}" not found under {shown_root}')
+        try:
+            with Image.open(path) as im:
+                im.load()
+                images.append(im)
+        except (UnidentifiedImageError, OSError) as err:
+            raise DataError(f'{shown_csv}:{line}: cannot read image "{file}": {err}') from None
+    gray = all(im.mode in ("L", "1") for im in images) if grayscale is None else grayscale
+
+    arrays, first_size = [], None
+    for (line, file, _), im in zip(rows, images, strict=True):
+        im = im.convert("L" if gray else "RGB")
+        if image_size is not None:
+            im = im.resize((image_size[1], image_size[0]), Image.Resampling.BILINEAR)  # PIL wants (W, H)
+        elif first_size is None:
+            first_size = im.size
+        elif im.size != first_size:
+            raise DataError(
+                f'{shown_csv}:{line}: image "{file}" is {im.size[1]}x{im.size[0]} (HxW) but earlier images '
+                f"are {first_size[1]}x{first_size[0]}; set image_size = [H, W] to resize them all"
+            )
+        arrays.append(np.asarray(im, dtype=np.uint8))
+    x = torch.from_numpy(np.stack(arrays))
+    x = x.unsqueeze(1) if gray else x.permute(0, 3, 1, 2)  # (N, H, W) or (N, H, W, 3) -> (N, C, H, W)
+
+    classes = tuple(_sorted_labels({label for _, _, label in rows}))
+    index = {name: i for i, name in enumerate(classes)}
+    y = torch.tensor([index[label] for _, _, label in rows], dtype=torch.int64)
+    full = Split(x.contiguous(), y)
+    splits = tuple(take(full, idx) for idx in stratified_split(y, fractions, seed))
+    train, val, test = cap_splits(splits, class_caps, caps_apply_to, classes, seed)
+    return DatasetSplits(train, val, test, classes)

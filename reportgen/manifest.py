@@ -1,0 +1,227 @@
+"""Read ``experiments.toml`` into a validated :class:`~reportgen.specs.Manifest`.
+
+Every problem raises one :class:`~reportgen.errors.ManifestError` naming the file and the TOML key path,
+with a "did you mean" where a name is close to a valid one::
+
+    experiments.toml: sections.compare.runs[1]: unknown run "mobilnet"; did you mean "mobilenet"?
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from reportgen.errors import ManifestError
+from reportgen.params import check_params, check_value
+from reportgen.registry import did_you_mean
+from reportgen.specs import (
+    DatasetSpec,
+    Manifest,
+    ReportSpec,
+    RunSpec,
+    SectionSpec,
+    TrainConfig,
+)
+
+TOP_LEVEL = ("report", "datasets", "runs", "sections")
+RUN_KEYS = ("extends", "dataset", "model", "label", *(f.name for f in fields(TrainConfig)))
+SECTION_KEYS = ("type", "title", "question", "marks", "runs", "notes")
+# Ids become file names and HTML anchors: keep them to a safe alphabet.
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Parse and validate the manifest at ``path``."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ManifestError(f"cannot read manifest: {err.strerror or err}", file=str(path)) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ManifestError("not UTF-8 text", file=str(path)) from None
+    except tomllib.TOMLDecodeError as err:
+        raise ManifestError(f"invalid TOML: {err}", file=str(path)) from None
+    try:
+        return parse_manifest(data, path=path.resolve(), sha256=hashlib.sha256(raw).hexdigest())
+    except ManifestError as err:
+        raise err.in_file(path.name if path.parent == Path() else str(path)) from None
+
+
+def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Manifest:
+    """Validate an already-parsed TOML document (errors carry key paths but no file name)."""
+    for key in data:
+        if key not in TOP_LEVEL:
+            raise ManifestError(f'unknown table "{key}"{_hint(key, TOP_LEVEL)}', location=key)
+    if "report" not in data:
+        raise ManifestError('missing the [report] table (it needs at least a "title")')
+    report = ReportSpec(**check_params(ReportSpec, _table(data, "report"), "report"))
+    if not report.seeds:
+        raise ManifestError("needs at least one seed", location="report.seeds")
+    if len(set(report.seeds)) != len(report.seeds):
+        raise ManifestError("seeds repeat", location="report.seeds")
+    datasets = {name: _dataset(name, table) for name, table in _named_tables(data, "datasets")}
+    runs = _runs(dict(_named_tables(data, "runs")), datasets)
+    sections = {sid: _section(sid, table, runs) for sid, table in _named_tables(data, "sections")}
+    if not sections:
+        raise ManifestError("the manifest has no [sections.ID] table: nothing to report", location="sections")
+    return Manifest(path, sha256, report, datasets, runs, sections)
+
+
+def _table(data: dict, key: str, where: str | None = None) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ManifestError(f"expected a table, got {type(value).__name__}", location=where or key)
+    return value
+
+
+def _named_tables(data: dict, key: str):
+    """``(name, table)`` pairs of ``[key.NAME]`` tables, names checked."""
+    for name, table in _table(data, key).items():
+        where = f"{key}.{name}"
+        if not ID_PATTERN.match(name):
+            raise ManifestError(
+                "a name must start with a letter and hold only letters, digits, '_' and '-' (at most 64)",
+                location=where,
+            )
+        if not isinstance(table, dict):
+            raise ManifestError(f"expected a table, got {type(table).__name__}", location=where)
+        yield name, table
+
+
+def _hint(name: str, choices) -> str:
+    return did_you_mean(name, choices) or f" (allowed: {', '.join(choices)})"
+
+
+def _dataset(name: str, table: dict) -> DatasetSpec:
+    from reportgen.data import DATASETS
+
+    where = f"datasets.{name}"
+    options = dict(table)
+    kind = options.pop("kind", None)
+    if kind is None:
+        raise ManifestError(f'missing required key "kind" (one of: {", ".join(DATASETS.names())})', location=where)
+    if kind not in DATASETS:
+        raise ManifestError(DATASETS.unknown_message(kind), location=f"{where}.kind")
+    checked = check_params(DATASETS.get(kind), options, where, skip=("base_dir",))
+    return DatasetSpec(name, kind, checked)
+
+
+def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec]) -> dict[str, RunSpec]:
+    """Resolve ``extends`` (a run copies its parent and overrides keys; ``model`` tables merge), then check."""
+    resolved: dict[str, dict] = {}
+
+    def resolve(name: str, chain: tuple[str, ...]) -> dict:
+        if name in resolved:
+            return resolved[name]
+        table = tables[name]
+        parent = table.get("extends")
+        if parent is None:
+            merged = copy.deepcopy(table)
+        else:
+            where = f"runs.{name}.extends"
+            if not isinstance(parent, str):
+                raise ManifestError("expected the name of another run", location=where)
+            if parent not in tables:
+                raise ManifestError(f'unknown run "{parent}"{did_you_mean(parent, tables)}', location=where)
+            if parent in chain:
+                raise ManifestError("extends forms a cycle: " + " -> ".join((*chain, parent)), location=where)
+            merged = copy.deepcopy(resolve(parent, (*chain, parent)))
+            merged.pop("label", None)  # a label names one run; it is not inherited
+            for key, value in table.items():
+                if key == "model" and isinstance(value, dict) and isinstance(merged.get("model"), dict):
+                    merged["model"] = {**merged["model"], **copy.deepcopy(value)}
+                else:
+                    merged[key] = copy.deepcopy(value)
+        resolved[name] = merged
+        return merged
+
+    runs = {}
+    for name in tables:
+        runs[name] = _run(name, resolve(name, (name,)), datasets)
+    return runs
+
+
+def _run(name: str, table: dict, datasets: dict[str, DatasetSpec]) -> RunSpec:
+    from reportgen.data import DATASETS
+    from reportgen.models import MODELS, SUPPLIED
+
+    where = f"runs.{name}"
+    for key in table:
+        if key not in RUN_KEYS:
+            raise ManifestError(f'unknown key "{key}"{_hint(key, RUN_KEYS)}', location=f"{where}.{key}")
+    for key in ("dataset", "model"):
+        if key not in table:
+            raise ManifestError(f'missing required key "{key}"', location=where)
+    dataset = check_value(table["dataset"], str, f"{where}.dataset")
+    if dataset not in datasets and dataset not in DATASETS:
+        hint = did_you_mean(dataset, [*datasets, *DATASETS.names()])
+        raise ManifestError(f'unknown dataset "{dataset}"{hint}', location=f"{where}.dataset")
+
+    model = table["model"]
+    model = {"arch": model} if isinstance(model, str) else model
+    if not isinstance(model, dict):
+        raise ManifestError("expected a model name or a table with an \"arch\" key", location=f"{where}.model")
+    options = dict(model)
+    arch = options.pop("arch", None)
+    if arch is None:
+        raise ManifestError('missing required key "arch"', location=f"{where}.model")
+    if arch not in MODELS:
+        raise ManifestError(MODELS.unknown_message(str(arch)), location=f"{where}.model.arch")
+    model_options = check_params(MODELS.get(arch), options, f"{where}.model", skip=SUPPLIED)
+
+    train_table = {k: v for k, v in table.items() if k not in ("extends", "dataset", "model", "label")}
+    train = TrainConfig(**check_params(TrainConfig, train_table, where))
+    if train.label_smoothing and train.loss != "cross_entropy":
+        raise ManifestError(f'applies to loss "cross_entropy" only, not "{train.loss}"',
+                            location=f"{where}.label_smoothing")
+    label = check_value(table.get("label", name), str, f"{where}.label")
+    return RunSpec(name, label, dataset, arch, model_options, train)
+
+
+def _section(sid: str, table: dict, runs: dict[str, RunSpec]) -> SectionSpec:
+    from reportgen.sections import SECTIONS
+
+    where = f"sections.{sid}"
+    kind = table.get("type", sid if sid in SECTIONS else None)
+    if kind is None:
+        raise ManifestError(f'missing required key "type" (one of: {", ".join(SECTIONS.names())})', location=where)
+    if kind not in SECTIONS:
+        raise ManifestError(SECTIONS.unknown_message(str(kind)), location=f"{where}.type")
+    section_type = SECTIONS.get(kind)
+    allowed = (*SECTION_KEYS, *(f.name for f in fields(section_type.Options)))
+    for key in table:
+        if key not in allowed:
+            raise ManifestError(f'unknown key "{key}"{_hint(key, allowed)}', location=f"{where}.{key}")
+    run_names = check_value(table.get("runs", ()), list[str], f"{where}.runs")
+    for i, run in enumerate(run_names):
+        if run not in runs:
+            raise ManifestError(f'unknown run "{run}"{did_you_mean(run, runs)}', location=f"{where}.runs[{i}]")
+    if len(set(run_names)) != len(run_names):
+        raise ManifestError("a run is listed twice", location=f"{where}.runs")
+    low, high = section_type.run_count
+    if not low <= len(run_names) <= (high or len(run_names)):
+        need = f"at least {low}" if high is None else (f"{low}" if low == high else f"{low} to {high}")
+        raise ManifestError(f"needs {need} run(s), got {len(run_names)}", location=f"{where}.runs")
+    type_options = {k: v for k, v in table.items() if k not in SECTION_KEYS}
+    options = check_params(section_type.Options, type_options, where)
+    title = check_value(table.get("title", sid.replace("_", " ").capitalize()), str, f"{where}.title")
+    marks = check_value(table.get("marks", 0.0), float, f"{where}.marks")
+    if marks < 0:
+        raise ManifestError(f"must be >= 0, got {marks:g}", location=f"{where}.marks")
+    return SectionSpec(
+        id=sid,
+        type=kind,
+        title=title,
+        question=check_value(table.get("question", ""), str, f"{where}.question"),
+        marks=marks,
+        runs=run_names,
+        notes=check_value(table.get("notes", ""), str, f"{where}.notes"),
+        options=options,
+    )

@@ -1,0 +1,68 @@
+"""Render the report: Jinja → ``report.html`` (self-contained) → WeasyPrint → ``report.pdf``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from reportgen.errors import RenderError
+from reportgen.render.env import data_uri, make_env
+from reportgen.specs import Manifest
+
+
+def render_html(manifest: Manifest, outputs: list[dict[str, Any]], build_info: dict, out_dir: Path) -> str:
+    """The report's HTML. Figures are numbered in reading order and embedded as data URIs."""
+    from reportgen.sections import SECTIONS
+
+    extra = manifest.base_dir / manifest.report.templates if manifest.report.templates else None
+    if extra is not None and not extra.is_dir():
+        raise RenderError(f"{manifest.path.name}: report.templates: no such folder {extra}")
+    env = make_env(extra)
+    number = 0
+    sections = []
+    for output in outputs:
+        figures = []
+        for fig in output["figures"]:
+            path = out_dir / fig["file"]
+            if not path.is_file():
+                continue
+            number += 1
+            figures.append({**fig, "number": number, "src": data_uri(path)})
+        template = "sections/_missing.html.j2"
+        if not output.get("missing"):
+            template = SECTIONS.get(output["type"]).template
+        sections.append({**output, "figures": figures, "template": template})
+    total_marks = sum(s["spec"]["marks"] for s in sections)
+    try:
+        return env.get_template("report.html.j2").render(
+            report=manifest.report, sections=sections, build=build_info, total_marks=total_marks
+        )
+    except jinja2.TemplateError as err:
+        where = f"{err.filename}:{err.lineno}: " if getattr(err, "lineno", None) else ""
+        raise RenderError(f"template error: {where}{err}") from None
+
+
+def render_report(
+    manifest: Manifest, outputs: list[dict[str, Any]], build_info: dict, out_dir: Path, *, pdf: bool = True,
+    timings: dict[str, float] | None = None,
+) -> tuple[Path, Path | None]:
+    """Write ``report.html`` and (unless ``pdf`` is false) ``report.pdf`` under ``out_dir``."""
+    import time
+
+    from reportgen.build import save_atomic
+    from reportgen.render.pdf import write_pdf
+
+    t = time.perf_counter()
+    html = render_html(manifest, outputs, build_info, out_dir)
+    html_path = save_atomic(out_dir / "report.html", lambda tmp: Path(tmp).write_text(html, encoding="utf-8"))
+    if timings is not None:
+        timings["html"] = time.perf_counter() - t
+    if not pdf:
+        return html_path, None
+    t = time.perf_counter()
+    pdf_path = save_atomic(out_dir / "report.pdf", lambda tmp: write_pdf(html, Path(tmp), out_dir))
+    if timings is not None:
+        timings["pdf"] = time.perf_counter() - t
+    return html_path, pdf_path

@@ -1,0 +1,104 @@
+"""Get every planned run: from the cache when it holds it, trained otherwise.
+
+A run that raises is recorded as a :class:`~reportgen.run_result.RunFailure` and the others go on; a
+diverged run is cached like any finished one (retraining it would diverge again).
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass, field
+
+from reportgen.cache import RunCache
+from reportgen.errors import ReportgenError
+from reportgen.plan import Plan, PlannedRun, load_run_data
+from reportgen.run_result import RunFailure, RunResult
+
+Outcome = RunResult | RunFailure
+
+
+@dataclass
+class RunnerReport:
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # by run key
+    trained: list[str] = field(default_factory=list)
+    cached: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+
+
+def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet: bool = False) -> RunnerReport:
+    """Load or train each of ``plan.runs`` once."""
+    from reportgen import train as train_module
+
+    report = RunnerReport()
+    todo: list[PlannedRun] = []
+    for planned in plan.runs:
+        hit = None if force else cache.load(planned.key)
+        if hit is not None:
+            report.outcomes[planned.key] = hit
+            report.cached.append(planned.key)
+        else:
+            todo.append(planned)
+    progress = _Progress(len(todo), quiet)
+    for planned in todo:
+        progress.start(planned)
+        try:
+            data = load_run_data(plan.manifest, planned.run)
+            result = train_module.train(planned, data, device, on_epoch=progress.epoch)
+        except ReportgenError as err:
+            outcome: Outcome = RunFailure(planned.key, planned.spec, str(err))
+        except Exception as err:  # noqa: BLE001 - one failing run must not sink the build
+            last = traceback.extract_tb(err.__traceback__)[-1]
+            reason = f"{type(err).__name__}: {err} (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
+            outcome = RunFailure(planned.key, planned.spec, reason)
+        else:
+            cache.save(result)
+            outcome = result
+            report.trained.append(planned.key)
+        if not outcome.ok:
+            report.failed.append(planned.key)
+            progress.note(f"{planned.title}: {outcome.status}: {outcome.reason}")
+        report.outcomes[planned.key] = outcome
+        progress.finish()
+    progress.close()
+    return report
+
+
+class _Progress:
+    """Two tqdm bars on stderr (runs, and epochs of the current run); silent with ``quiet``."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.quiet = quiet or total == 0
+        self.runs = self.epochs = None
+        if not self.quiet:
+            from tqdm.auto import tqdm
+
+            self._tqdm = tqdm
+            self.runs = tqdm(total=total, desc="runs", unit="run", position=0, file=sys.stderr, leave=True)
+
+    def start(self, planned: PlannedRun) -> None:
+        if self.quiet:
+            return
+        self.epochs = self._tqdm(total=planned.run.train.epochs, desc=planned.title, unit="epoch",
+                                 position=1, leave=False, file=sys.stderr)
+
+    def epoch(self, _epoch: int, values: dict[str, float]) -> None:
+        if self.epochs is not None:
+            self.epochs.set_postfix(loss=f"{values['train_loss']:.3f}", val_acc=f"{values['val_acc']:.3f}")
+            self.epochs.update()
+
+    def note(self, text: str) -> None:
+        if self.quiet:
+            print(text, file=sys.stderr)
+        else:
+            self._tqdm.write(text, file=sys.stderr)
+
+    def finish(self) -> None:
+        if self.epochs is not None:
+            self.epochs.close()
+        if self.runs is not None:
+            self.runs.update()
+
+    def close(self) -> None:
+        if self.runs is not None:
+            self.runs.close()

@@ -1,0 +1,129 @@
+"""``compare``: architectures side by side (ITU A3 question 1).
+
+Test accuracy and macro precision/recall/F1 (mean ± std over seeds), parameters, multiply-adds and training
+time in a table; train/val loss and accuracy curves; a generated paragraph ranking the runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
+from reportgen.sections.stats import RULE, compare_seeds, summarize
+from reportgen.sections.text import pct, points, ratio
+
+METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
+
+
+def run_metrics(group: RunGroup) -> dict[str, Any]:
+    """One table row: metrics over the group's finished seeds, plus size and cost."""
+    per_seed: dict[str, list[float]] = {m: [] for m in METRICS}
+    for r in group.results:
+        pred = r.test_pred
+        p, rc, f1, _ = precision_recall_fscore_support(r.test_true, pred, average="macro", zero_division=0)
+        per_seed["accuracy"].append(accuracy_score(r.test_true, pred))
+        per_seed["precision_macro"].append(p)
+        per_seed["recall_macro"].append(rc)
+        per_seed["f1_macro"].append(f1)
+    first = group.results[0] if group.results else None
+    return {
+        "run": group.name,
+        "label": group.label,
+        **{m: summarize(v) for m, v in per_seed.items()},
+        "params": first.params if first else None,
+        "macs": first.macs if first else None,
+        "train_seconds": summarize([r.train_seconds for r in group.results]),
+        "epochs": group.spec.train.epochs,
+        "status": "ok" if all(o.ok for o in group.outcomes) else "incomplete",
+        "failures": group.failures,
+    }
+
+
+def mean_curves(group: RunGroup) -> dict[str, list[float]]:
+    """Per-epoch means over seeds of the four history curves (seeds may stop early when diverged)."""
+    out = {}
+    for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+        series = [r.history[key] for r in group.results if r.history.get(key)]
+        if not series:
+            out[key] = []
+            continue
+        length = min(len(s) for s in series)
+        out[key] = [float(v) for v in np.mean([s[:length] for s in series], axis=0)]
+    return out
+
+
+@SECTIONS.register("compare")
+class CompareSection(Section):
+    @dataclass(frozen=True)
+    class Options:
+        sort_by: Literal["accuracy", "f1_macro", "params", "manifest"] = "manifest"  # table row order
+
+    run_count = (2, None)
+    template = "sections/compare.html.j2"
+
+    def compute(self, ctx: SectionContext) -> dict[str, Any]:
+        rows = [run_metrics(g) for g in ctx.groups]
+        if self.options.sort_by in ("accuracy", "f1_macro"):
+            rows.sort(key=lambda r: -(r[self.options.sort_by]["mean"] or -1))
+        elif self.options.sort_by == "params":
+            rows.sort(key=lambda r: r["params"] or 0)
+        curves = {g.label: mean_curves(g) for g in ctx.groups if g.results}
+        return {"rows": rows, "curves": curves, "seeds": ctx.groups[0].seeds, "rule": RULE,
+                "analysis": analysis(rows)}
+
+    def figures(self, result: dict[str, Any]) -> list[Figure]:
+        from reportgen.figures import plot_curves_grid
+
+        labels = ", ".join(result["curves"])
+        n = len(result["seeds"])
+        over = f" (mean over {n} seeds)" if n > 1 else ""
+        return [
+            Figure(
+                "curves",
+                f"Training (solid) and validation (dashed) loss and accuracy per epoch{over}: {labels}.",
+                f"Line charts of loss and accuracy per epoch for {labels}.",
+                lambda: plot_curves_grid(result["curves"]),
+                wide=True,
+            )
+        ]
+
+
+def analysis(rows: list[dict[str, Any]]) -> list[str]:
+    """Deterministic sentences from the numbers: the leader, each gap, and whether it exceeds seed noise."""
+    done = [r for r in rows if r["accuracy"]["n"]]
+    if len(done) < 2:
+        return ["Fewer than two runs finished, so there is nothing to compare."]
+    ranked = sorted(done, key=lambda r: -r["accuracy"]["mean"])
+    best = ranked[0]
+    text = []
+    for other in ranked[1:]:
+        test = compare_seeds(best["accuracy"]["values"], other["accuracy"]["values"])
+        gap = points(test["diff"])
+        size = ratio(best["params"], other["params"], "parameters")
+        cost = ratio(best["macs"], other["macs"], "multiply-adds")
+        lead = (
+            f"{best['label']} reaches {pct(best['accuracy']['mean'])} test accuracy, {gap} above "
+            f"{other['label']} ({pct(other['accuracy']['mean'])}), with {size} and {cost}."
+        )
+        if not test["testable"]:
+            verdict = "With one seed per run there is no estimate of seed-to-seed noise, so this gap is not tested."
+        elif test["significant"]:
+            verdict = f"The gap is larger than the seed-to-seed spread (Welch's t-test p = {test['p']:.3f})."
+        else:
+            verdict = (
+                f"The gap is within seed-to-seed noise (Welch's t-test p = {test['p']:.3f}): "
+                "the data do not show either run to be better."
+            )
+        text.append(f"{lead} {verdict}")
+    fastest = min(done, key=lambda r: r["train_seconds"]["mean"])
+    slowest = max(done, key=lambda r: r["train_seconds"]["mean"])
+    if fastest is not slowest:
+        text.append(
+            f"{fastest['label']} trained fastest ({fastest['train_seconds']['mean']:.1f} s per seed), "
+            f"{slowest['label']} slowest ({slowest['train_seconds']['mean']:.1f} s)."
+        )
+    return text

@@ -1,0 +1,41 @@
+"""Summaries over seeds, and the rule that decides whether a difference is more than seed noise.
+
+The rule (stated in every report that uses it): two runs differ when Welch's t-test over their per-seed
+values gives p < 0.05; with fewer than two seeds each there is no estimate of the noise, and the text says so
+instead of calling either run better.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+ALPHA = 0.05
+RULE = "Welch's t-test over seeds at the 5 % level"
+
+
+def summarize(values: list[float]) -> dict[str, Any]:
+    """``{"mean", "std", "n", "values"}`` (sample std, ddof=1; 0 for a single value)."""
+    arr = np.asarray([v for v in values if v is not None], dtype=float)
+    if arr.size == 0:
+        return {"mean": None, "std": None, "n": 0, "values": []}
+    std = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+    return {"mean": float(arr.mean()), "std": std, "n": int(arr.size), "values": [float(v) for v in arr]}
+
+
+def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
+    """Is ``mean(a) - mean(b)`` larger than the seed-to-seed spread? ``{"diff", "p", "significant", "testable"}``."""
+    a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    diff = float(a_arr.mean() - b_arr.mean())
+    if a_arr.size < 2 or b_arr.size < 2:
+        return {"diff": diff, "p": None, "significant": None, "testable": False}
+    if a_arr.std(ddof=1) == 0 and b_arr.std(ddof=1) == 0:
+        # No spread at all: any difference is systematic (identical seeds giving identical numbers).
+        return {"diff": diff, "p": 0.0 if diff else 1.0, "significant": diff != 0, "testable": True}
+    from scipy.stats import ttest_ind
+
+    p = float(ttest_ind(a_arr, b_arr, equal_var=False).pvalue)
+    p = 1.0 if math.isnan(p) else p
+    return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True}

@@ -1,0 +1,95 @@
+"""The manifest as frozen dataclasses: what ``experiments.toml`` says, validated.
+
+Each field documents its meaning (nanoGPT's ``GPTConfig`` habit); the annotations are also what
+:mod:`reportgen.params` checks the TOML values against, so a field's type and bounds live in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from reportgen.params import Range
+
+PositiveInt = Annotated[int, Range(1)]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """The ``[report]`` table."""
+
+    title: str  # the report's title, on the title page and in the HTML <title>
+    course: str = ""  # e.g. "ITU Deep Learning, Spring 2022"
+    author: str = ""  # who the report is by
+    date: str = ""  # shown on the title page; empty means the build date
+    intro: str = ""  # a paragraph under the title (Markdown-free plain text)
+    seeds: list[Annotated[int, Range(0)]] = (0,)  # every run is trained once per seed
+    templates: str | None = None  # a folder of templates overriding the built-in ones, relative to the manifest
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How a run is trained (the keys of a ``[runs.NAME]`` table besides ``dataset``, ``model``, ``label``)."""
+
+    epochs: PositiveInt = 5
+    batch_size: PositiveInt = 64
+    lr: Annotated[float, Range(0, 10.0, open_low=True)] = 1e-3  # learning rate
+    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    momentum: Annotated[float, Range(0, 1)] = 0.9  # sgd only
+    weight_decay: Annotated[float, Range(0, 1)] = 0.0
+    loss: Literal["cross_entropy", "focal", "nll", "mse"] = "cross_entropy"
+    label_smoothing: Annotated[float, Range(0, 0.99)] = 0.0  # cross_entropy only
+    focal_gamma: Annotated[float, Range(0, 10)] = 2.0  # focal only
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A named ``[datasets.NAME]`` table: a registered kind and its checked options."""
+
+    name: str
+    kind: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """A named ``[runs.NAME]`` table after ``extends`` is resolved: model + dataset + training."""
+
+    name: str
+    label: str  # display name in tables and legends ("C1+M3"); defaults to the run's name
+    dataset: str  # a name in [datasets], or a dataset kind used with its defaults
+    arch: str  # a registered model
+    model_options: dict[str, Any]
+    train: TrainConfig
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A ``[sections.ID]`` table: one question of the assignment."""
+
+    id: str
+    type: str  # a registered section type
+    title: str
+    question: str  # the handout's question text
+    marks: float
+    runs: tuple[str, ...]
+    notes: str = ""  # the author's own words, printed under the generated analysis
+    options: dict[str, Any] = field(default_factory=dict)  # type-specific, checked by the section type
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A whole, validated manifest."""
+
+    path: Path
+    sha256: str  # of the manifest file's bytes, for provenance
+    report: ReportSpec
+    datasets: dict[str, DatasetSpec]
+    runs: dict[str, RunSpec]
+    sections: dict[str, SectionSpec]  # in manifest order
+
+    @property
+    def base_dir(self) -> Path:
+        """The manifest's folder: relative paths in the manifest are relative to it."""
+        return self.path.parent
