@@ -30,6 +30,7 @@ EVAL_BATCH = 1024  # evaluation holds no activations for backward: bigger batche
 # A batch of 1 breaks BatchNorm in training mode; a trailing batch smaller than this is dropped.
 MIN_TRAIN_BATCH = 2
 
+HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
 EpochCallback = Callable[[int, dict[str, float]], None]
 
 
@@ -79,7 +80,7 @@ def train(
     train_b, val_b, test_b = (_Batches(s, mean, std, device, model.is_conv) for s in (data.train, data.val, data.test))
     loss_fn, optimizer = make_loss(cfg), make_optimizer(cfg, model.parameters())
 
-    history: dict[str, list[float]] = {k: [] for k in ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")}
+    history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
     status, reason = "ok", ""
     started = time.perf_counter()
     n = len(train_b)
@@ -171,7 +172,9 @@ def provenance(device: torch.device) -> dict:
         "torch": torch.__version__,
         "python": platform.python_version(),
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": (
+            torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
+        ),
         "threads": torch.get_num_threads(),
         "precision": "float32",
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),

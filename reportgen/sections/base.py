@@ -40,7 +40,8 @@ class RunGroup:
 
     @property
     def failures(self) -> list[str]:
-        return [f"seed {s}: {o.status}: {o.reason}" for s, o in zip(self.seeds, self.outcomes, strict=False) if not o.ok]
+        pairs = zip(self.seeds, self.outcomes, strict=True)
+        return [f"seed {s}: {o.status}: {o.reason}" for s, o in pairs if not o.ok]
 
 
 @dataclass

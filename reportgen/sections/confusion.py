@@ -75,7 +75,8 @@ def describe(entry: dict[str, Any]) -> str:
     errors = matrix - np.diag(np.diag(matrix))
     if errors.sum():
         i, j = np.unravel_index(int(errors.argmax()), errors.shape)
-        text += f". Its most frequent confusion overall is true {classes[i]} predicted as {classes[j]} ({int(errors[i, j])} images)"
+        text += (f". Its most frequent confusion overall is true {classes[i]} predicted as {classes[j]} "
+                 f"({int(errors[i, j])} images)")
     return text + "."
 
 
