@@ -60,11 +60,12 @@ def build(
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    # Everything that can be wrong with the input is checked before the first file is written.
     manifest = load_manifest(manifest_path)
+    torch_device = resolve_device(device)
     plan = make_plan(manifest, sections)
     out_dir = Path(out) if out is not None else default_out(manifest_path)
     ensure_writable(out_dir)
-    torch_device = resolve_device(device)
     timings["plan"] = time.perf_counter() - started
 
     t = time.perf_counter()

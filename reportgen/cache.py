@@ -45,6 +45,8 @@ class RunCache:
             return None
         try:
             meta = json.loads((entry / "meta.json").read_text())
+            if not isinstance(meta, dict):
+                raise ValueError("meta.json is not a JSON object")
             if meta.get("format") != FORMAT_VERSION:
                 return None
             for name, digest in meta["sha256"].items():

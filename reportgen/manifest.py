@@ -107,6 +107,7 @@ def _dataset(name: str, table: dict) -> DatasetSpec:
     kind = options.pop("kind", None)
     if kind is None:
         raise ManifestError(f'missing required key "kind" (one of: {", ".join(DATASETS.names())})', location=where)
+    kind = check_value(kind, str, f"{where}.kind")
     if kind not in DATASETS:
         raise ManifestError(DATASETS.unknown_message(kind), location=f"{where}.kind")
     checked = check_params(DATASETS.get(kind), options, where, skip=("base_dir",))
@@ -120,7 +121,7 @@ def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec]) -> dict[str
     def resolve(name: str, chain: tuple[str, ...]) -> dict:
         if name in resolved:
             return resolved[name]
-        table = tables[name]
+        table = _model_as_table(tables[name])
         parent = table.get("extends")
         if parent is None:
             merged = copy.deepcopy(table)
@@ -148,6 +149,13 @@ def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec]) -> dict[str
     return runs
 
 
+def _model_as_table(table: dict) -> dict:
+    """``model = "mlp"`` is shorthand for ``model = { arch = "mlp" }``; ``extends`` merges the table form."""
+    if isinstance(table.get("model"), str):
+        return {**table, "model": {"arch": table["model"]}}
+    return table
+
+
 def _run(name: str, table: dict, datasets: dict[str, DatasetSpec]) -> RunSpec:
     from reportgen.data import DATASETS
     from reportgen.models import MODELS, SUPPLIED
@@ -165,13 +173,13 @@ def _run(name: str, table: dict, datasets: dict[str, DatasetSpec]) -> RunSpec:
         raise ManifestError(f'unknown dataset "{dataset}"{hint}', location=f"{where}.dataset")
 
     model = table["model"]
-    model = {"arch": model} if isinstance(model, str) else model
     if not isinstance(model, dict):
         raise ManifestError("expected a model name or a table with an \"arch\" key", location=f"{where}.model")
     options = dict(model)
     arch = options.pop("arch", None)
     if arch is None:
         raise ManifestError('missing required key "arch"', location=f"{where}.model")
+    arch = check_value(arch, str, f"{where}.model.arch")
     if arch not in MODELS:
         raise ManifestError(MODELS.unknown_message(str(arch)), location=f"{where}.model.arch")
     model_options = check_params(MODELS.get(arch), options, f"{where}.model", skip=SUPPLIED)
@@ -192,6 +200,7 @@ def _section(sid: str, table: dict, runs: dict[str, RunSpec]) -> SectionSpec:
     kind = table.get("type", sid if sid in SECTIONS else None)
     if kind is None:
         raise ManifestError(f'missing required key "type" (one of: {", ".join(SECTIONS.names())})', location=where)
+    kind = check_value(kind, str, f"{where}.type")
     if kind not in SECTIONS:
         raise ManifestError(SECTIONS.unknown_message(str(kind)), location=f"{where}.type")
     section_type = SECTIONS.get(kind)
@@ -205,6 +214,14 @@ def _section(sid: str, table: dict, runs: dict[str, RunSpec]) -> SectionSpec:
             raise ManifestError(f'unknown run "{run}"{did_you_mean(run, runs)}', location=f"{where}.runs[{i}]")
     if len(set(run_names)) != len(run_names):
         raise ManifestError("a run is listed twice", location=f"{where}.runs")
+    labels: dict[str, str] = {}
+    for i, run in enumerate(run_names):
+        other = labels.setdefault(runs[run].label, run)
+        if other != run:
+            raise ManifestError(
+                f'run "{run}" has the same label "{runs[run].label}" as run "{other}"; give one of them its own label',
+                location=f"{where}.runs[{i}]",
+            )
     low, high = section_type.run_count
     if not low <= len(run_names) <= (high or len(run_names)):
         need = f"at least {low}" if high is None else (f"{low}" if low == high else f"{low} to {high}")

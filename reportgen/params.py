@@ -49,6 +49,23 @@ class SumsTo:
             raise ManifestError(f"must add up to {self.total:g}, got {shown} = {sum(values):g}", location=where)
 
 
+@dataclass(frozen=True)
+class Length:
+    """A list of exactly ``n`` items (``[train, val, test]`` fractions, ``[height, width]``)."""
+
+    n: int
+    what: str = ""  # what the items are, for the message: "[train, val, test]"
+
+    def check(self, values: tuple, where: str) -> None:
+        if len(values) != self.n:
+            what = f" {self.what}" if self.what else ""
+            raise ManifestError(f"expected {self.n} items{what}, got {len(values)}", location=where)
+
+
+class TypeMismatch(ManifestError):
+    """The value is of the wrong type (as opposed to the right type with a bad value)."""
+
+
 def _type_name(tp: Any) -> str:
     origin = get_origin(tp)
     if origin is Annotated:
@@ -79,7 +96,7 @@ def check_value(value: Any, tp: Any, where: str) -> Any:
             if isinstance(extra, Range):
                 for v in value if isinstance(value, tuple) else (value,):
                     extra.check(v, where)
-            elif isinstance(extra, SumsTo):
+            elif isinstance(extra, SumsTo | Length):
                 extra.check(value, where)
         return value
     if origin is Literal:
@@ -87,8 +104,9 @@ def check_value(value: Any, tp: Any, where: str) -> Any:
         if value not in choices:
             hint = did_you_mean(str(value), [str(c) for c in choices])
             if not hint:
-                hint = f" (one of {', '.join(repr(c) for c in choices)})"
-            raise ManifestError(f"unknown value {value!r}{hint}", location=where)
+                hint = " (one of " + ", ".join(f'"{c}"' if isinstance(c, str) else repr(c) for c in choices) + ")"
+            shown = f'"{value}"' if isinstance(value, str) else repr(value)
+            raise ManifestError(f"unknown value {shown}{hint}", location=where)
         return value
     if origin in (typing.Union, types.UnionType):
         options = get_args(tp)
@@ -99,33 +117,32 @@ def check_value(value: Any, tp: Any, where: str) -> Any:
                 continue
             try:
                 return check_value(value, option, where)
-            except ManifestError as err:
-                if "expected" not in err.message:
-                    raise  # the type fitted but the value did not: that is the error to show
-        raise ManifestError(f"expected {_type_name(tp)}, got {_describe(value)}", location=where)
+            except TypeMismatch:
+                continue  # try the next option; a bad value of the right type propagates as is
+        raise TypeMismatch(f"expected {_type_name(tp)}, got {_describe(value)}", location=where)
     if origin in (list, tuple):
         if not isinstance(value, list | tuple):
-            raise ManifestError(f"expected {_type_name(tp)}, got {_describe(value)}", location=where)
+            raise TypeMismatch(f"expected {_type_name(tp)}, got {_describe(value)}", location=where)
         (item_type, *_) = get_args(tp)
         return tuple(check_value(v, item_type, f"{where}[{i}]") for i, v in enumerate(value))
     if origin is dict:
         if not isinstance(value, dict):
-            raise ManifestError(f"expected {_type_name(tp)}, got {_describe(value)}", location=where)
+            raise TypeMismatch(f"expected {_type_name(tp)}, got {_describe(value)}", location=where)
         _, item_type = get_args(tp)
         return {str(k): check_value(v, item_type, f"{where}.{k}") for k, v in value.items()}
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ManifestError(f"expected a number, got {_describe(value)}", location=where)
+            raise TypeMismatch(f"expected a number, got {_describe(value)}", location=where)
         if value != value or value in (float("inf"), float("-inf")):
             raise ManifestError(f"expected a finite number, got {value}", location=where)
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ManifestError(f"expected an integer, got {_describe(value)}", location=where)
+            raise TypeMismatch(f"expected an integer, got {_describe(value)}", location=where)
         return value
     if tp in (str, bool):
         if not isinstance(value, tp):
-            raise ManifestError(f"expected {_type_name(tp)}, got {_describe(value)}", location=where)
+            raise TypeMismatch(f"expected {_type_name(tp)}, got {_describe(value)}", location=where)
         return value
     if tp is Any:
         return value

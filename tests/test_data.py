@@ -115,7 +115,7 @@ def test_check_params_on_every_kind(fn, required):
     assert str(err.value) == "datasets.d.class_caps.3: must be >= 1, got 0"
     with pytest.raises(ManifestError) as err:
         check_params(fn, {**required, "caps_apply_to": "every"}, "datasets.d", skip=("base_dir",))
-    assert str(err.value).startswith("datasets.d.caps_apply_to: unknown value 'every'")
+    assert str(err.value).startswith("datasets.d.caps_apply_to: unknown value \"every\"")
 
 
 @pytest.mark.parametrize("fn", [mnist5k, imagefolder_csv])

@@ -224,7 +224,7 @@ def test_mlp_activation_choice(activation: str, cls: type[nn.Module]) -> None:
 def test_mlp_unknown_activation() -> None:
     with pytest.raises(ManifestError) as err:
         check_params(MODELS.get("mlp"), {"activation": "relu6"}, "runs.x.model", skip=SUPPLIED)
-    assert str(err.value) == "runs.x.model.activation: unknown value 'relu6'; did you mean \"relu\"?"
+    assert str(err.value) == "runs.x.model.activation: unknown value \"relu6\"; did you mean \"relu\"?"
 
 
 def test_mlp_batchnorm_and_dropout() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv as csvlib
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 import torch
@@ -25,6 +26,7 @@ from reportgen.data.split import (
     take,
 )
 from reportgen.errors import DataError
+from reportgen.params import Length, Range
 from reportgen.registry import did_you_mean
 
 
@@ -80,7 +82,7 @@ def imagefolder_csv(
     label_column: str | None = None,
     split: Fractions = (0.6, 0.2, 0.2),
     grayscale: bool | None = None,
-    image_size: list[int] | None = None,
+    image_size: Annotated[list[Annotated[int, Range(1)]], Length(2, "[height, width]")] | None = None,
     class_caps: Caps = None,
     caps_apply_to: CapsApplyTo = "train",
     seed: int = 0,

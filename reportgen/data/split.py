@@ -13,11 +13,11 @@ import torch
 
 from reportgen.data.base import Split
 from reportgen.errors import DataError
-from reportgen.params import Range, SumsTo
+from reportgen.params import Length, Range, SumsTo
 from reportgen.registry import did_you_mean
 
 #: ``split = [train, val, test]`` fractions: each in (0, 1], adding up to 1.
-Fractions = Annotated[list[float], Range(0, 1, open_low=True), SumsTo(1.0)]
+Fractions = Annotated[list[float], Length(3, "[train, val, test]"), Range(0, 1, open_low=True), SumsTo(1.0)]
 #: ``class_caps = {"3" = 50}``: keep at most 50 samples of class "3" (per split it is applied to).
 Caps = dict[str, Annotated[int, Range(1)]] | None
 #: Which splits ``class_caps`` applies to: the training split only, or each of train, val and test.

@@ -1,0 +1,520 @@
+"""Manifest validation: every problem is one ManifestError whose text names the file, the key path and the fix.
+
+The messages are compared in full: they are the user interface of a wrong manifest.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reportgen.errors import ManifestError
+from reportgen.manifest import load_manifest
+from reportgen.specs import RunSpec, TrainConfig
+
+REPO = Path(__file__).resolve().parents[1]
+
+COMPARE_RUNS = 'runs = ["conv", "mobilenet"]\n\n[sections.confusion]'
+REPORT_TABLE = '[report]\ntitle = "Tiny report"\ncourse = "Test course"\nauthor = "pytest"\nseeds = [0]\n'
+
+
+def edit(text: str, old: str, new: str) -> str:
+    """``text`` with the single occurrence of ``old`` replaced (fails loudly if the fixture changed)."""
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in the tiny manifest"
+    return text.replace(old, new)
+
+
+@pytest.fixture
+def load_error(write_manifest, monkeypatch):
+    """``load_error(text) -> str(err)`` for a manifest that must fail, loaded as ``experiments.toml`` from its
+    own folder (as ``reportgen build experiments.toml`` would)."""
+
+    def run(text: str) -> str:
+        path = write_manifest(text)
+        monkeypatch.chdir(path.parent)
+        with pytest.raises(ManifestError) as info:
+            load_manifest(Path(path.name))
+        return str(info.value)
+
+    return run
+
+
+@pytest.fixture
+def load_ok(write_manifest, monkeypatch):
+    def run(text: str):
+        path = write_manifest(text)
+        monkeypatch.chdir(path.parent)
+        return load_manifest(Path(path.name))
+
+    return run
+
+
+def test_tiny_manifest_loads(tiny_manifest):
+    manifest = load_manifest(tiny_manifest)
+    assert list(manifest.sections) == ["compare", "confusion"]
+    assert list(manifest.runs) == ["conv", "mobilenet"]
+    assert manifest.report.seeds == (0,)
+    assert len(manifest.sha256) == 64
+
+
+def test_repository_manifest_loads():
+    manifest = load_manifest(REPO / "experiments.toml")
+    assert list(manifest.sections) == ["compare", "confusion"]
+    assert manifest.sections["compare"].type == "compare"
+    assert manifest.sections["confusion"].type == "confusion"
+    assert manifest.sections["compare"].marks == 5
+    assert manifest.sections["confusion"].marks == 2.5
+    for section in manifest.sections.values():
+        assert set(section.runs) <= set(manifest.runs)
+
+
+# --- the issue's own example -------------------------------------------------------------------------------
+
+
+def test_misspelt_run_in_section(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, COMPARE_RUNS, COMPARE_RUNS.replace('"mobilenet"', '"mobilnet"'))
+    assert load_error(text) == (
+        'experiments.toml: sections.compare.runs[1]: unknown run "mobilnet"; did you mean "mobilenet"?'
+    )
+
+
+# --- top level ---------------------------------------------------------------------------------------------
+
+
+def test_unknown_top_level_table_with_suggestion(load_error, tiny_manifest_text):
+    text = tiny_manifest_text + '\n[sectoins.extra]\ntype = "compare"\n'
+    assert load_error(text) == 'experiments.toml: sectoins: unknown table "sectoins"; did you mean "sections"?'
+
+
+def test_unknown_top_level_table_lists_allowed(load_error, tiny_manifest_text):
+    text = tiny_manifest_text + "\n[plots]\nstyle = 1\n"
+    assert load_error(text) == (
+        'experiments.toml: plots: unknown table "plots" (allowed: report, datasets, runs, sections)'
+    )
+
+
+def test_missing_report_table(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, REPORT_TABLE, "")
+    assert load_error(text) == 'experiments.toml: missing the [report] table (it needs at least a "title")'
+
+
+def test_missing_report_title(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'title = "Tiny report"\n', "")
+    assert load_error(text) == 'experiments.toml: report: missing required key "title"'
+
+
+def test_report_not_a_table(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, REPORT_TABLE, "report = 5\n")
+    assert load_error(text) == "experiments.toml: report: expected a table, got int"
+
+
+def test_no_sections(load_error, tiny_manifest_text):
+    text = tiny_manifest_text.split("[sections.compare]")[0]
+    assert load_error(text) == (
+        "experiments.toml: sections: the manifest has no [sections.ID] table: nothing to report"
+    )
+
+
+# --- seeds -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("seeds", "message"),
+    [
+        ("[]", "report.seeds: needs at least one seed"),
+        ("[0, 1, 0]", "report.seeds: seeds repeat"),
+        ("[-1]", "report.seeds[0]: must be >= 0, got -1"),
+        ("[0, 1.5]", "report.seeds[1]: expected an integer, got number 1.5"),
+        ("0", "report.seeds: expected list of integer, got integer 0"),
+    ],
+)
+def test_bad_seeds(load_error, tiny_manifest_text, seeds, message):
+    text = edit(tiny_manifest_text, "seeds = [0]", f"seeds = {seeds}")
+    assert load_error(text) == f"experiments.toml: {message}"
+
+
+# --- runs: keys and types ----------------------------------------------------------------------------------
+
+
+def test_unknown_run_key_with_suggestion(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "epochs = 1", "epoch = 1")
+    assert load_error(text) == 'experiments.toml: runs.conv.epoch: unknown key "epoch"; did you mean "epochs"?'
+
+
+def test_unknown_run_key_lists_allowed(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "epochs = 1", "zzz = 1")
+    message = load_error(text)
+    assert message.startswith('experiments.toml: runs.conv.zzz: unknown key "zzz" (allowed: extends, dataset, ')
+    assert message.endswith(")")
+    assert "epochs" in message and "label_smoothing" in message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("epochs = 1", 'epochs = "5"', "runs.conv.epochs: expected an integer, got string '5'"),
+        ("epochs = 1", "epochs = -1", "runs.conv.epochs: must be >= 1, got -1"),
+        ("epochs = 1", "epochs = 0", "runs.conv.epochs: must be >= 1, got 0"),
+        ("epochs = 1", "epochs = 2.0", "runs.conv.epochs: expected an integer, got number 2.0"),
+        ("epochs = 1", "epochs = true", "runs.conv.epochs: expected an integer, got boolean True"),
+        ("lr = 0.01", 'lr = "fast"', "runs.conv.lr: expected a number, got string 'fast'"),
+        ("lr = 0.01", "lr = 0", "runs.conv.lr: must be > 0, got 0.0"),
+        ("lr = 0.01", "lr = 11", "runs.conv.lr: must be <= 10.0, got 11.0"),
+        ("lr = 0.01", "lr = nan", "runs.conv.lr: expected a finite number, got nan"),
+        ("batch_size = 32", "batch_size = 0", "runs.conv.batch_size: must be >= 1, got 0"),
+        (
+            "lr = 0.01",
+            'lr = 0.01\noptimizer = "adm"',
+            "runs.conv.optimizer: unknown value \"adm\"; did you mean \"adam\"?",
+        ),
+        (
+            "lr = 0.01",
+            'lr = 0.01\noptimizer = "rmsprop"',
+            "runs.conv.optimizer: unknown value \"rmsprop\" (one of \"adam\", \"adamw\", \"sgd\")",
+        ),
+        ('label = "C2"', "label = 5", "runs.conv.label: expected string, got integer 5"),
+    ],
+)
+def test_wrong_run_value(load_error, tiny_manifest_text, old, new, message):
+    # The first [runs.*] table is "conv": edit only its line (the one before "[runs.mobilenet]").
+    head, tail = tiny_manifest_text.split("[runs.mobilenet]")
+    text = edit(head, old, new) + "[runs.mobilenet]" + tail
+    assert load_error(text) == f"experiments.toml: {message}"
+
+
+def test_run_missing_dataset(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'dataset = "digits"\n', "")
+    assert load_error(text) == 'experiments.toml: runs.conv: missing required key "dataset"'
+
+
+def test_label_smoothing_needs_cross_entropy(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "lr = 0.01", 'lr = 0.01\nloss = "focal"\nlabel_smoothing = 0.1')
+    assert load_error(text) == (
+        'experiments.toml: runs.conv.label_smoothing: applies to loss "cross_entropy" only, not "focal"'
+    )
+
+
+def test_label_smoothing_with_cross_entropy_is_fine(load_ok, tiny_manifest_text):
+    manifest = load_ok(edit(tiny_manifest_text, "lr = 0.01", "lr = 0.01\nlabel_smoothing = 0.1"))
+    assert manifest.runs["conv"].train.label_smoothing == 0.1
+    assert manifest.runs["mobilenet"].train.label_smoothing == 0.1  # inherited through extends
+
+
+# --- runs: model -------------------------------------------------------------------------------------------
+
+
+def test_unknown_model_arch_with_suggestion(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'arch = "conv_mobilenet"', 'arch = "conv_mobilenett"')
+    assert load_error(text) == (
+        'experiments.toml: runs.conv.model.arch: unknown model "conv_mobilenett"; did you mean "conv_mobilenet"?'
+    )
+
+
+def test_unknown_model_arch_lists_known(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'arch = "conv_mobilenet"', 'arch = "resnet"')
+    message = load_error(text)
+    assert message.startswith('experiments.toml: runs.conv.model.arch: unknown model "resnet" (known: ')
+    assert "conv_mobilenet" in message and "mlp" in message
+
+
+def test_unknown_model_option(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "conv_blocks = 2,", "conv_blcoks = 2,")
+    assert load_error(text) == (
+        'experiments.toml: runs.conv.model.conv_blcoks: unknown key "conv_blcoks"; did you mean "conv_blocks"?'
+    )
+
+
+def test_model_option_out_of_range(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "channels = 8", "channels = 0")
+    assert load_error(text) == "experiments.toml: runs.conv.model.channels: must be >= 1, got 0"
+
+
+def test_model_option_wrong_type(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "channels = 8", 'channels = "8"')
+    assert load_error(text) == (
+        "experiments.toml: runs.conv.model.channels: expected integer or list of integer, got string '8'"
+    )
+
+
+def test_model_without_arch(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'arch = "conv_mobilenet", ', "")
+    assert load_error(text) == 'experiments.toml: runs.conv.model: missing required key "arch"'
+
+
+def test_model_as_bare_name(load_ok, tiny_manifest_text):
+    text = edit(
+        tiny_manifest_text,
+        'model = { arch = "conv_mobilenet", conv_blocks = 2, mobilenet_blocks = 0, channels = 8 }',
+        'model = "mlp"',
+    )
+    text = edit(text, "model = { conv_blocks = 1, mobilenet_blocks = 1 }", 'model = { arch = "mlp", hidden = [16] }')
+    manifest = load_ok(text)
+    assert manifest.runs["conv"].arch == "mlp"
+    assert manifest.runs["conv"].model_options == {}
+    assert manifest.runs["mobilenet"].model_options == {"hidden": (16,)}
+
+
+def test_extends_merges_into_a_bare_model_name(load_ok, tiny_manifest_text):
+    text = edit(
+        tiny_manifest_text,
+        'model = { arch = "conv_mobilenet", conv_blocks = 2, mobilenet_blocks = 0, channels = 8 }',
+        'model = "mlp"',
+    )
+    text = edit(text, "model = { conv_blocks = 1, mobilenet_blocks = 1 }", "model = { hidden = [16] }")
+    manifest = load_ok(text)
+    assert manifest.runs["mobilenet"].arch == "mlp"
+    assert manifest.runs["mobilenet"].model_options == {"hidden": (16,)}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "location"),
+    [
+        ('type = "compare"', 'type = ["compare"]', "sections.compare.type"),
+        ('kind = "mnist5k"', 'kind = ["mnist5k"]', "datasets.digits.kind"),
+        ('arch = "conv_mobilenet"', 'arch = ["conv_mobilenet"]', "runs.conv.model.arch"),
+    ],
+)
+def test_name_that_is_not_a_string(write_manifest, monkeypatch, tiny_manifest_text, old, new, location):
+    path = write_manifest(edit(tiny_manifest_text, old, new))
+    monkeypatch.chdir(path.parent)
+    with pytest.raises(ManifestError) as info:
+        load_manifest(Path(path.name))
+    assert str(info.value).startswith(f"experiments.toml: {location}: ")
+
+
+# --- datasets ----------------------------------------------------------------------------------------------
+
+
+def test_unknown_dataset_name_in_run(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'dataset = "digits"', 'dataset = "digit"')
+    assert load_error(text) == 'experiments.toml: runs.conv.dataset: unknown dataset "digit"; did you mean "digits"?'
+
+
+def test_dataset_kind_used_directly_by_a_run(load_ok, tiny_manifest_text):
+    manifest = load_ok(edit(tiny_manifest_text, 'dataset = "digits"', 'dataset = "mnist5k"'))
+    assert manifest.runs["conv"].dataset == "mnist5k"
+    assert manifest.runs["mobilenet"].dataset == "mnist5k"
+
+
+def test_unknown_dataset_kind_with_suggestion(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'kind = "mnist5k"', 'kind = "mnist"')
+    assert load_error(text) == (
+        'experiments.toml: datasets.digits.kind: unknown dataset kind "mnist"; did you mean "mnist5k"?'
+    )
+
+
+def test_unknown_dataset_kind_lists_known(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'kind = "mnist5k"', 'kind = "foo"')
+    message = load_error(text)
+    assert message.startswith('experiments.toml: datasets.digits.kind: unknown dataset kind "foo" (known: ')
+    assert "mnist5k" in message
+
+
+def test_dataset_without_kind(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'kind = "mnist5k"\n', "")
+    message = load_error(text)
+    assert message.startswith('experiments.toml: datasets.digits: missing required key "kind" (one of: ')
+    assert "mnist5k" in message
+
+
+def test_dataset_split_not_summing_to_one(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "split = [0.6, 0.2, 0.2]", "split = [0.6, 0.4, 0.3]")
+    assert load_error(text) == (
+        "experiments.toml: datasets.digits.split: must add up to 1, got 0.6 + 0.4 + 0.3 = 1.3"
+    )
+
+
+def test_dataset_unknown_option(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'caps_apply_to = "all"', 'cap_apply_to = "all"')
+    assert load_error(text) == (
+        'experiments.toml: datasets.digits.cap_apply_to: unknown key "cap_apply_to"; did you mean "caps_apply_to"?'
+    )
+
+
+# --- extends -----------------------------------------------------------------------------------------------
+
+
+def test_extends_unknown_run(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'extends = "conv"', 'extends = "cnv"')
+    assert load_error(text) == 'experiments.toml: runs.mobilenet.extends: unknown run "cnv"; did you mean "conv"?'
+
+
+def test_extends_cycle(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "[runs.conv]\n", '[runs.conv]\nextends = "mobilenet"\n')
+    assert load_error(text) == (
+        "experiments.toml: runs.mobilenet.extends: extends forms a cycle: conv -> mobilenet -> conv"
+    )
+
+
+def test_extends_itself(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "[runs.conv]\n", '[runs.conv]\nextends = "conv"\n')
+    assert load_error(text) == "experiments.toml: runs.conv.extends: extends forms a cycle: conv -> conv"
+
+
+def test_extends_not_a_string(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'extends = "conv"', 'extends = ["conv"]')
+    assert load_error(text) == "experiments.toml: runs.mobilenet.extends: expected the name of another run"
+
+
+def test_extends_merges_model_and_does_not_inherit_label(load_ok, tiny_manifest_text):
+    text = tiny_manifest_text + '\n[runs.wide]\nextends = "mobilenet"\nmodel = { channels = 16 }\nlr = 0.02\n'
+    manifest = load_ok(text)
+    assert manifest.runs["conv"] == RunSpec(
+        name="conv",
+        label="C2",
+        dataset="digits",
+        arch="conv_mobilenet",
+        model_options={"conv_blocks": 2, "mobilenet_blocks": 0, "channels": 8},
+        train=TrainConfig(epochs=1, batch_size=32, lr=0.01),
+    )
+    mobilenet = manifest.runs["mobilenet"]
+    assert mobilenet.label == "C1+M1"
+    assert mobilenet.arch == "conv_mobilenet"  # from the parent's model table
+    assert mobilenet.model_options == {"conv_blocks": 1, "mobilenet_blocks": 1, "channels": 8}
+    assert mobilenet.train == TrainConfig(epochs=1, batch_size=32, lr=0.01)
+    assert mobilenet.dataset == "digits"
+    wide = manifest.runs["wide"]  # two levels of extends
+    assert wide.label == "wide"  # a label is not inherited: it defaults to the run's own name
+    assert wide.model_options == {"conv_blocks": 1, "mobilenet_blocks": 1, "channels": 16}
+    assert wide.train == TrainConfig(epochs=1, batch_size=32, lr=0.02)
+
+
+# --- sections ----------------------------------------------------------------------------------------------
+
+
+def test_unknown_section_type_with_suggestion(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'type = "compare"', 'type = "compair"')
+    assert load_error(text) == (
+        'experiments.toml: sections.compare.type: unknown section type "compair"; did you mean "compare"?'
+    )
+
+
+def test_unknown_section_type_lists_known(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, 'type = "compare"', 'type = "xyzzy"')
+    message = load_error(text)
+    assert message.startswith('experiments.toml: sections.compare.type: unknown section type "xyzzy" (known: ')
+    assert "compare" in message and "confusion" in message
+
+
+def test_section_type_defaults_to_its_id(load_ok, tiny_manifest_text):
+    manifest = load_ok(edit(tiny_manifest_text, 'type = "compare"\n', ""))
+    assert manifest.sections["compare"].type == "compare"
+
+
+def test_section_without_type(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, '[sections.compare]\ntype = "compare"\n', "[sections.question1]\n")
+    message = load_error(text)
+    assert message.startswith('experiments.toml: sections.question1: missing required key "type" (one of: ')
+
+
+def test_unknown_section_key(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "marks = 5\n", "marks = 5\nmark = 3\n")
+    assert load_error(text) == 'experiments.toml: sections.compare.mark: unknown key "mark"; did you mean "marks"?'
+
+
+def test_unknown_section_option(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "marks = 5\n", 'marks = 5\nsortby = "accuracy"\n')
+    assert load_error(text) == (
+        'experiments.toml: sections.compare.sortby: unknown key "sortby"; did you mean "sort_by"?'
+    )
+
+
+def test_bad_section_option_value(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "marks = 5\n", 'marks = 5\nsort_by = "acuracy"\n')
+    assert load_error(text) == (
+        "experiments.toml: sections.compare.sort_by: unknown value \"acuracy\"; did you mean \"accuracy\"?"
+    )
+
+
+def test_compare_needs_two_runs(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, COMPARE_RUNS, COMPARE_RUNS.replace('"conv", "mobilenet"', '"conv"'))
+    assert load_error(text) == "experiments.toml: sections.compare.runs: needs at least 2 run(s), got 1"
+
+
+def test_section_run_listed_twice(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, COMPARE_RUNS, COMPARE_RUNS.replace('"mobilenet"]', '"mobilenet", "conv"]'))
+    assert load_error(text) == "experiments.toml: sections.compare.runs: a run is listed twice"
+
+
+def test_section_runs_not_a_list(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, COMPARE_RUNS, COMPARE_RUNS.replace('["conv", "mobilenet"]', '"conv"'))
+    assert load_error(text) == "experiments.toml: sections.compare.runs: expected list of string, got string 'conv'"
+
+
+def test_negative_marks(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "marks = 5\n", "marks = -1\n")
+    assert load_error(text) == "experiments.toml: sections.compare.marks: must be >= 0, got -1"
+
+
+@pytest.mark.parametrize("bad_id", ["../../x", "1st", "a b", "x" * 65, "_x"])
+def test_invalid_section_id(load_error, tiny_manifest_text, bad_id):
+    text = edit(tiny_manifest_text, "[sections.confusion]", f'[sections."{bad_id}"]')
+    assert load_error(text) == (
+        f"experiments.toml: sections.{bad_id}: a name must start with a letter and hold only letters, digits, "
+        "'_' and '-' (at most 64)"
+    )
+
+
+def test_invalid_run_name(load_error, tiny_manifest_text):
+    text = tiny_manifest_text + '\n[runs."c/4"]\nextends = "conv"\n'
+    assert load_error(text) == (
+        "experiments.toml: runs.c/4: a name must start with a letter and hold only letters, digits, "
+        "'_' and '-' (at most 64)"
+    )
+
+
+# --- the file itself ---------------------------------------------------------------------------------------
+
+
+def test_invalid_toml_names_the_line(load_error, tiny_manifest_text):
+    text = edit(tiny_manifest_text, "lr = 0.01", "lr = = 0.01")
+    line = text.splitlines().index("lr = = 0.01") + 1
+    message = load_error(text)
+    assert message.startswith("experiments.toml: invalid TOML: ")
+    assert f"line {line}" in message
+
+
+def test_not_utf8(write_manifest, monkeypatch, tiny_manifest_text):
+    path = write_manifest()
+    path.write_bytes(tiny_manifest_text.replace("Tiny", "T\xe9ny").encode("latin-1"))
+    monkeypatch.chdir(path.parent)
+    with pytest.raises(ManifestError) as info:
+        load_manifest(Path(path.name))
+    assert str(info.value) == "experiments.toml: not UTF-8 text"
+
+
+def test_nonexistent_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ManifestError) as info:
+        load_manifest("missing.toml")
+    message = str(info.value)
+    assert message.startswith("missing.toml: cannot read manifest: ")
+    assert "No such file" in message
+
+
+def test_directory_instead_of_file(tmp_path):
+    with pytest.raises(ManifestError) as info:
+        load_manifest(tmp_path)
+    assert str(info.value).startswith(f"{tmp_path}: cannot read manifest: ")
+
+
+def test_error_names_the_path_as_given(write_manifest, tiny_manifest_text):
+    """A manifest outside the working folder is named by the path the user gave, so it can be found."""
+    text = edit(tiny_manifest_text, "epochs = 1", "epoch = 1")
+    path = write_manifest(text)
+    with pytest.raises(ManifestError) as info:
+        load_manifest(path)
+    assert str(info.value) == f'{path}: runs.conv.epoch: unknown key "epoch"; did you mean "epochs"?'
+
+
+def test_two_runs_of_a_section_with_one_label(write_manifest, monkeypatch, tiny_manifest_text):
+    # Labels name rows and curves; two alike would silently merge in a figure.
+    path = write_manifest(edit(tiny_manifest_text, 'label = "C1+M1"', 'label = "C2"'))
+    monkeypatch.chdir(path.parent)
+    with pytest.raises(ManifestError) as info:
+        load_manifest(Path(path.name))
+    assert str(info.value) == (
+        'experiments.toml: sections.compare.runs[1]: run "mobilenet" has the same label "C2" as run "conv"; '
+        "give one of them its own label"
+    )
