@@ -115,7 +115,8 @@ def _dataset(name: str, table: dict) -> DatasetSpec:
 
 
 def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec]) -> dict[str, RunSpec]:
-    """Resolve ``extends`` (a run copies its parent and overrides keys; ``model`` tables merge), then check."""
+    """Resolve ``extends`` (a run copies its parent and overrides keys; a ``model`` table merges into the
+    parent's unless it names another ``arch``), then check."""
     resolved: dict[str, dict] = {}
 
     def resolve(name: str, chain: tuple[str, ...]) -> dict:
@@ -136,10 +137,7 @@ def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec]) -> dict[str
             merged = copy.deepcopy(resolve(parent, (*chain, parent)))
             merged.pop("label", None)  # a label names one run; it is not inherited
             for key, value in table.items():
-                if key == "model" and isinstance(value, dict) and isinstance(merged.get("model"), dict):
-                    merged["model"] = {**merged["model"], **copy.deepcopy(value)}
-                else:
-                    merged[key] = copy.deepcopy(value)
+                merged[key] = _merge_model(merged.get(key), value) if key == "model" else copy.deepcopy(value)
         resolved[name] = merged
         return merged
 
@@ -147,6 +145,15 @@ def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec]) -> dict[str
     for name in tables:
         runs[name] = _run(name, resolve(name, (name,)), datasets)
     return runs
+
+
+def _merge_model(parent, child):
+    """A child's ``model`` table overrides only the options it gives when it keeps the parent's ``arch``; a
+    new ``arch`` replaces the whole table, since the parent's options belong to the parent's architecture."""
+    if isinstance(parent, dict) and isinstance(child, dict):
+        if child.get("arch", parent.get("arch")) == parent.get("arch"):
+            return {**parent, **copy.deepcopy(child)}
+    return copy.deepcopy(child)
 
 
 def _model_as_table(table: dict) -> dict:

@@ -518,3 +518,13 @@ def test_two_runs_of_a_section_with_one_label(write_manifest, monkeypatch, tiny_
         'experiments.toml: sections.compare.runs[1]: run "mobilenet" has the same label "C2" as run "conv"; '
         "give one of them its own label"
     )
+
+
+def test_extends_with_another_arch_replaces_the_model_table(load_ok, tiny_manifest_text):
+    # The parent's conv options (conv_blocks, channels) mean nothing to an MLP: they must not be inherited.
+    text = edit(tiny_manifest_text, "model = { conv_blocks = 1, mobilenet_blocks = 1 }",
+                'model = { arch = "mlp", hidden = [16] }')
+    manifest = load_ok(text)
+    assert manifest.runs["mobilenet"].arch == "mlp"
+    assert manifest.runs["mobilenet"].model_options == {"hidden": (16,)}
+    assert manifest.runs["mobilenet"].train.epochs == manifest.runs["conv"].train.epochs
