@@ -69,12 +69,13 @@ def build(
     timings["plan"] = time.perf_counter() - started
 
     t = time.perf_counter()
-    runner = run_plan(plan, RunCache(out_dir / "cache"), torch_device, force=force, quiet=quiet)
+    cache = RunCache(out_dir / "cache")
+    runner = run_plan(plan, cache, torch_device, force=force, quiet=quiet)
     timings["runs"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    for section in plan.sections:
-        build_section(plan, section, runner.outcomes, out_dir)
+    # An explicit --section (or --force) recomputes; otherwise a section whose inputs are unchanged is reused.
+    built = build_sections(plan, runner.outcomes, out_dir, cache, recompute=bool(sections) or force)
     timings["sections"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -88,7 +89,7 @@ def build(
         html=html_path,
         pdf=pdf_path,
         results=results_path,
-        sections_built=[s.id for s in plan.sections],
+        sections_built=built,
         trained=len(runner.trained),
         cached=len(runner.cached),
         failed=len(runner.failed),
@@ -97,24 +98,82 @@ def build(
     )
 
 
+def section_inputs(plan: Plan, section: SectionSpec, outcomes: dict) -> str:
+    """Hash of everything a section's result depends on: its definition, the keys and statuses of its runs,
+    and the versions of reportgen and of the section type's code."""
+    from reportgen import __version__
+    from reportgen.sections import SECTIONS
+
+    runs = [(p.key, outcomes[p.key].status) for planned in plan.runs_for(section).values() for p in planned]
+    text = repr((section_fingerprint(plan.manifest, section), runs, __version__, SECTIONS.get(section.type).version))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _up_to_date(plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path) -> bool:
+    try:
+        stored = json.loads((out_dir / "sections" / f"{section.id}.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (
+        stored.get("inputs") == section_inputs(plan, section, outcomes)
+        and all((out_dir / f["file"]).is_file() for f in stored.get("figures", []))
+    )
+
+
 def section_fingerprint(manifest: Manifest, section: SectionSpec) -> str:
     """Changes when the section's definition, its runs' definitions or the seeds change."""
-    parts = [repr(section), repr(manifest.report.seeds), *(repr(manifest.runs[r]) for r in section.runs)]
+    parts = [repr(section), repr(manifest.report.seeds), *(repr(manifest.runs[r]) for r in section.all_runs)]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def build_section(plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path) -> dict[str, Any]:
+def build_sections(plan: Plan, outcomes: dict, out_dir: Path, cache, *, recompute: bool = True) -> list[str]:
+    """Build the plan's sections, then every section that summarises the others (conclusions), since
+    their input may have changed. Without ``recompute``, a section whose stored output was computed from
+    the same inputs (definition, runs, code versions) is kept as it is. Returns the ids built."""
+    from reportgen.sections import SECTIONS
+
+    manifest = plan.manifest
+    ordinary = [s for s in plan.sections if not SECTIONS.get(s.type).summarises]
+    computed = []
+    for section in ordinary:
+        if recompute or not _up_to_date(plan, section, outcomes, out_dir):
+            build_section(plan, section, outcomes, out_dir, cache)
+            computed.append(section)
+    summaries = [s for s in manifest.sections.values() if SECTIONS.get(s.type).summarises]
+    if summaries:
+        stored = {o["id"]: o for o in load_section_outputs(manifest, out_dir) if not o.get("missing")}
+        for section in summaries:
+            build_section(plan, section, outcomes, out_dir, cache, outputs=stored)
+    built = {s.id for s in (*computed, *summaries)}
+    return [sid for sid in manifest.sections if sid in built]
+
+
+def build_section(
+    plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path, cache=None, outputs: dict | None = None
+) -> dict[str, Any]:
     """Compute one section from its runs, draw its figures, and store both under ``out_dir``."""
     import matplotlib.pyplot as plt
 
+    from reportgen.plan import load_run_data
     from reportgen.sections import SECTIONS, RunGroup, SectionContext
 
+    def load_weights(key: str):
+        hit = cache.load(key, weights=True) if cache is not None else None
+        return hit.state_dict if hit is not None else None
+
     groups = [
-        RunGroup(name, plan.manifest.runs[name], [p.seed for p in planned], [outcomes[p.key] for p in planned])
+        RunGroup(
+            name,
+            plan.manifest.runs[name],
+            [p.seed for p in planned],
+            [outcomes[p.key] for p in planned],
+            data=load_run_data(plan.manifest, plan.manifest.runs[name]),
+            load_weights=load_weights,
+        )
         for name, planned in plan.runs_for(section).items()
     ]
     impl = SECTIONS.get(section.type)(section)
-    result = impl.compute(SectionContext(section, groups))
+    result = impl.compute(SectionContext(section, groups, outputs or {}))
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
     figures = []
@@ -137,6 +196,7 @@ def build_section(plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Pat
         "id": section.id,
         "type": section.type,
         "fingerprint": section_fingerprint(plan.manifest, section),
+        "inputs": section_inputs(plan, section, outcomes),
         "built_at": _now(),
         "runs": runs,
         "result": result,

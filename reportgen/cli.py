@@ -65,7 +65,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     runs = f"{summary.trained} trained, {summary.cached} cached"
     if summary.failed:
         runs += f", {summary.failed} failed"
-    print(f"{len(summary.sections_built)} section(s) built; runs: {runs}; {summary.seconds:.1f} s")
+    sections = ", ".join(summary.sections_built) or "none (all up to date)"
+    print(f"sections computed: {sections}; runs: {runs}; {summary.seconds:.1f} s")
     return 0
 
 

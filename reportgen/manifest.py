@@ -12,7 +12,7 @@ import copy
 import hashlib
 import re
 import tomllib
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from reportgen.specs import (
 
 TOP_LEVEL = ("report", "datasets", "runs", "sections")
 RUN_KEYS = ("extends", "dataset", "model", "label", *(f.name for f in fields(TrainConfig)))
-SECTION_KEYS = ("type", "title", "question", "marks", "runs", "notes")
+SECTION_KEYS = ("type", "title", "question", "marks", "runs", "notes", "number")
 # Ids become file names and HTML anchors: keep them to a safe alphabet.
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
@@ -56,6 +56,8 @@ def load_manifest(path: str | Path) -> Manifest:
 
 def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Manifest:
     """Validate an already-parsed TOML document (errors carry key paths but no file name)."""
+    from reportgen.sections import SECTIONS
+
     for key in data:
         if key not in TOP_LEVEL:
             raise ManifestError(f'unknown table "{key}"{_hint(key, TOP_LEVEL)}', location=key)
@@ -69,6 +71,12 @@ def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Man
     datasets = {name: _dataset(name, table) for name, table in _named_tables(data, "datasets")}
     runs = _runs(dict(_named_tables(data, "runs")), datasets)
     sections = {sid: _section(sid, table, runs) for sid, table in _named_tables(data, "sections")}
+    for sid, section in sections.items():
+        # Section types such as sweeps make runs of their own (variations of a baseline run).
+        derived = SECTIONS.get(section.type).derive_runs(section, runs, datasets)
+        if derived:
+            runs = {**runs, **derived}
+            sections[sid] = replace(section, derived=tuple(derived))
     if not sections:
         raise ManifestError("the manifest has no [sections.ID] table: nothing to report", location="sections")
     return Manifest(path, sha256, report, datasets, runs, sections)
@@ -230,7 +238,7 @@ def _section(sid: str, table: dict, runs: dict[str, RunSpec]) -> SectionSpec:
                 location=f"{where}.runs[{i}]",
             )
     low, high = section_type.run_count
-    if not low <= len(run_names) <= (high or len(run_names)):
+    if not low <= len(run_names) <= (len(run_names) if high is None else high):
         need = f"at least {low}" if high is None else (f"{low}" if low == high else f"{low} to {high}")
         raise ManifestError(f"needs {need} run(s), got {len(run_names)}", location=f"{where}.runs")
     type_options = {k: v for k, v in table.items() if k not in SECTION_KEYS}
@@ -247,5 +255,6 @@ def _section(sid: str, table: dict, runs: dict[str, RunSpec]) -> SectionSpec:
         marks=marks,
         runs=run_names,
         notes=check_value(table.get("notes", ""), str, f"{where}.notes"),
+        number=check_value(table["number"], str, f"{where}.number") if "number" in table else None,
         options=options,
     )

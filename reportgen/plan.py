@@ -44,7 +44,7 @@ class Plan:
 
     def runs_for(self, section: SectionSpec) -> dict[str, tuple[PlannedRun, ...]]:
         """``{run name: (planned run per seed)}`` for one section, in the section's order."""
-        return {name: self.by_name[name] for name in section.runs}
+        return {name: self.by_name[name] for name in section.all_runs}
 
 
 def make_plan(manifest: Manifest, only: list[str] | None = None) -> Plan:
@@ -57,7 +57,7 @@ def make_plan(manifest: Manifest, only: list[str] | None = None) -> Plan:
         sections = tuple(s for s in manifest.sections.values() if s.id in only)
     else:
         sections = tuple(manifest.sections.values())
-    names = list(dict.fromkeys(name for s in sections for name in s.runs))
+    names = list(dict.fromkeys(name for s in sections for name in s.all_runs))
     by_name = {
         name: tuple(plan_run(manifest, manifest.runs[name], seed) for seed in manifest.report.seeds)
         for name in names
@@ -103,8 +103,8 @@ def dataset_of(manifest: Manifest, run: RunSpec) -> tuple[str, dict[str, Any]]:
     """``(kind, options)`` of the dataset a run names (a ``[datasets]`` entry, or a bare kind)."""
     if run.dataset in manifest.datasets:
         spec = manifest.datasets[run.dataset]
-        return spec.kind, spec.options
-    return run.dataset, {}
+        return spec.kind, {**spec.options, **run.dataset_overrides}
+    return run.dataset, dict(run.dataset_overrides)
 
 
 def load_run_data(manifest: Manifest, run: RunSpec):

@@ -62,6 +62,7 @@ class RunSpec:
     arch: str  # a registered model
     model_options: dict[str, Any]
     train: TrainConfig
+    dataset_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. a sweep's other split
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,13 @@ class SectionSpec:
     runs: tuple[str, ...]
     notes: str = ""  # the author's own words, printed under the generated analysis
     options: dict[str, Any] = field(default_factory=dict)  # type-specific, checked by the section type
+    number: str | None = None  # shown before the title ("1", "Q3a"); "" for none; None: the position in the report
+    derived: tuple[str, ...] = ()  # runs the section type made itself (a sweep's variations), in manifest.runs
+
+    @property
+    def all_runs(self) -> tuple[str, ...]:
+        """The runs listed in the manifest, then the derived ones."""
+        return (*self.runs, *self.derived)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ EVAL_BATCH = 1024  # evaluation holds no activations for backward: bigger batche
 # A batch of 1 breaks BatchNorm in training mode; a trailing batch smaller than this is dropped.
 MIN_TRAIN_BATCH = 2
 
+# A mean training loss this many times chance level (ln C for C classes) counts as exploded: no loss
+# reportgen offers stays there while learning (MSE on probabilities and focal loss are bounded by it).
+EXPLODED = 100.0
 HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
 EpochCallback = Callable[[int, dict[str, float]], None]
 
@@ -115,6 +118,9 @@ def train(
             on_epoch(epoch, {k: v[-1] for k, v in history.items()})
         if not math.isfinite(train_loss):
             status, reason = "diverged", f"training loss became {train_loss} in epoch {epoch + 1}"
+            break
+        if train_loss > EXPLODED * math.log(data.num_classes):
+            status, reason = "diverged", f"training loss exploded to {train_loss:.3g} in epoch {epoch + 1}"
             break
     train_seconds = time.perf_counter() - started
 

@@ -118,6 +118,7 @@ def test_second_build_trains_nothing(built, monkeypatch):
     monkeypatch.setattr(train_module, "train", lambda *a, **k: calls.append(a) or pytest.fail("retrained"))
     summary = build(manifest, quiet=True, device="cpu")
     assert calls == [] and summary.trained == 0 and summary.cached == 2
+    assert summary.sections_built == []  # nothing changed, so the stored section results are reused
 
 
 def test_section_rebuilds_that_section_only_and_keeps_the_others(built, monkeypatch):

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
+import torch
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, precision_recall_fscore_support
 
 from reportgen.run_result import RunFailure, RunResult
 from reportgen.sections import SECTIONS, Figure, RunGroup, SectionContext
 from reportgen.specs import RunSpec, SectionSpec, TrainConfig
+from tests import support
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -126,49 +129,99 @@ def test_builtin_types_are_registered():
 def test_declaration(kind):
     cls = SECTIONS.get(kind)
     low, high = cls.run_count
-    assert low >= 1 and (high is None or high >= low)
+    assert low >= 0 and (high is None or high >= low)
     assert cls.template and (TEMPLATES / cls.template).is_file()
-    cls.Options()  # every option has a default: a section table needs none
+    cls.Options(**cls.example_options)  # the documented example is a valid set of options
+
+
+def real_groups(kind: str, seeds: tuple[int, ...] = (0, 1)) -> tuple[SectionSpec, list[RunGroup], dict]:
+    """Real tiny trained groups for ``kind``: its declared runs, any runs it derives, and for a section that
+    summarises others, the outputs of compare and confusion on the same runs."""
+    cls = SECTIONS.get(kind)
+    low, high = cls.run_count
+    n = max(low, min(2, high if high is not None else 2))
+    specs = {name: support.tiny_spec(name) for name in ("conv", "mobilenet")[:n]}
+    spec = SectionSpec(id=f"q_{kind}", type=kind, title=f"A {kind} question", question="Why?", marks=1.0,
+                       runs=tuple(specs), options=dict(cls.example_options))
+    derived = cls.derive_runs(spec, specs, {})
+    spec = replace(spec, derived=tuple(derived))
+    specs.update(derived)
+    groups = [support.group_for(specs[name], seeds) for name in spec.all_runs]
+    outputs = {}
+    if cls.summarises:
+        basis = [support.group_for(support.tiny_spec(name), seeds) for name in ("conv", "mobilenet")]
+        for other in ("compare", "confusion"):
+            other_spec = SectionSpec(id=other, type=other, title=other.title(), question="", marks=1.0,
+                                     runs=tuple(g.name for g in basis))
+            result = SECTIONS.get(other)(other_spec).compute(SectionContext(other_spec, basis))
+            outputs[other] = {"id": other, "type": other, "result": json.loads(json.dumps(result)),
+                              "spec": asdict(other_spec)}
+    return spec, groups, outputs
+
+
+def compute_real(kind: str, spec: SectionSpec, groups: list[RunGroup], outputs: dict):
+    impl = SECTIONS.get(kind)(spec)
+    return impl, impl.compute(SectionContext(spec, groups, outputs))
 
 
 @pytest.mark.parametrize("n_seeds", [1, 2])
 @pytest.mark.parametrize("kind", SECTIONS.names())
 def test_compute_is_json_and_figures_draw(kind, n_seeds):
-    groups = synthetic_groups(kind, n_seeds)
-    impl, result = compute(kind, groups)
+    spec, groups, outputs = real_groups(kind, tuple(range(n_seeds)))
+    impl, result = compute_real(kind, spec, groups, outputs)
     assert isinstance(result, dict)
     text = json.dumps(result, allow_nan=False)
     assert json.loads(text) == result  # plain data only: no tuples, numpy scalars or arrays
+    assert isinstance(result.get("analysis"), list)
     draw_all(impl, result)
 
 
 @pytest.mark.parametrize("kind", SECTIONS.names())
 def test_compute_does_not_modify_the_runs(kind):
-    groups = synthetic_groups(kind, 2)
+    spec, groups, outputs = real_groups(kind)
     before = [(r.test_true.copy(), r.test_prob.copy(), json.dumps(r.history)) for g in groups for r in g.results]
-    compute(kind, groups)
+    weights = [{k: v.clone() for k, v in r.state_dict.items()} for g in groups for r in g.results]
+    compute_real(kind, spec, groups, outputs)
     after = [(r.test_true, r.test_prob, json.dumps(r.history)) for g in groups for r in g.results]
     for (t0, p0, h0), (t1, p1, h1) in zip(before, after, strict=True):
         np.testing.assert_array_equal(t0, t1)
         np.testing.assert_array_equal(p0, p1)
         assert h0 == h1
+    for w0, r in zip(weights, [r for g in groups for r in g.results], strict=True):
+        assert all(torch.equal(w0[k], r.state_dict[k]) for k in w0)
 
 
-@pytest.mark.parametrize("kind", SECTIONS.names())
+def runs_kind(kind: str) -> bool:
+    return SECTIONS.get(kind).run_count != (0, 0)
+
+
+@pytest.mark.parametrize("kind", [k for k in SECTIONS.names() if runs_kind(k)])
 def test_failed_seed_is_reported(kind):
-    groups = synthetic_groups(kind, 2)
+    spec, groups, outputs = real_groups(kind)
     groups[0].outcomes[1] = RunFailure("f" * 20, {}, "TrainingError: loss is nan")
-    impl, result = compute(kind, groups)
+    impl, result = compute_real(kind, spec, groups, outputs)
     text = json.dumps(result, allow_nan=False)
     assert "seed 1: failed: TrainingError: loss is nan" in text
     draw_all(impl, result)
 
 
-@pytest.mark.parametrize("kind", SECTIONS.names())
+@pytest.mark.parametrize("kind", [k for k in SECTIONS.names() if runs_kind(k)])
+def test_diverged_seed_is_reported_not_used(kind):
+    spec, groups, outputs = real_groups(kind)
+    diverged = replace(groups[0].outcomes[1], status="diverged", reason="training loss became nan in epoch 2")
+    diverged.test_prob = np.full_like(diverged.test_prob, np.nan)  # what NaN weights predict
+    groups[0].outcomes[1] = diverged
+    impl, result = compute_real(kind, spec, groups, outputs)
+    text = json.dumps(result, allow_nan=False)  # no NaN leaked into the numbers
+    assert "seed 1: diverged: training loss became nan in epoch 2" in text
+    draw_all(impl, result)
+
+
+@pytest.mark.parametrize("kind", [k for k in SECTIONS.names() if runs_kind(k)])
 def test_run_with_every_seed_failed(kind):
-    groups = synthetic_groups(kind, 2)
+    spec, groups, outputs = real_groups(kind)
     groups[0].outcomes[:] = [RunFailure("e" * 20, {}, "boom 0"), RunFailure("f" * 20, {}, "boom 1")]
-    impl, result = compute(kind, groups)
+    impl, result = compute_real(kind, spec, groups, outputs)
     text = json.dumps(result, allow_nan=False)
     assert "seed 0: failed: boom 0" in text and "seed 1: failed: boom 1" in text
     draw_all(impl, result)

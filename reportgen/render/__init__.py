@@ -33,7 +33,9 @@ def render_html(manifest: Manifest, outputs: list[dict[str, Any]], build_info: d
         template = "sections/_missing.html.j2"
         if not output.get("missing"):
             template = SECTIONS.get(output["type"]).template
-        sections.append({**output, "figures": figures, "template": template})
+        given = output["spec"].get("number")
+        prefix = f"{len(sections) + 1}. " if given is None else f"{given}. " if given else ""
+        sections.append({**output, "figures": figures, "template": template, "number": prefix})
     total_marks = sum(s["spec"]["marks"] for s in sections)
     try:
         return env.get_template("report.html.j2").render(

@@ -22,12 +22,32 @@ SECTIONS: Registry = Registry("section type")
 
 @dataclass
 class RunGroup:
-    """One manifest run across the report's seeds."""
+    """One manifest run across the report's seeds.
+
+    ``data`` is the dataset the run trains on (test images, class counts); ``load_weights(key)`` returns a
+    finished run's ``state_dict`` from the cache, for sections that look inside the trained model.
+    """
 
     name: str
     spec: RunSpec
     seeds: list[int]
     outcomes: list[RunResult | RunFailure]  # one per seed, same order as ``seeds``
+    data: Any = None  # reportgen.data.DatasetSplits
+    load_weights: Callable[[str], dict | None] | None = None
+
+    def trained_model(self, result: RunResult):
+        """The model of ``result`` (one of ``self.results``) with its trained weights, in eval mode on the CPU."""
+        from reportgen.errors import CacheError
+        from reportgen.models import build_model
+
+        state = result.state_dict
+        if state is None and self.load_weights is not None:
+            state = self.load_weights(result.key)
+        if not state:
+            raise CacheError(f"the weights of run {self.name!r} (cache entry {result.key}) are unavailable")
+        model = build_model(self.spec.arch, self.spec.model_options, self.data.input_shape, self.data.num_classes)
+        model.load_state_dict(state)
+        return model.eval()
 
     @property
     def label(self) -> str:
@@ -35,8 +55,9 @@ class RunGroup:
 
     @property
     def results(self) -> list[RunResult]:
-        """The seeds that finished (diverged ones included: their numbers are real, if bad)."""
-        return [o for o in self.outcomes if isinstance(o, RunResult)]
+        """The seeds that trained to the end. Diverged seeds are left out (their weights may be NaN, so their
+        "predictions" mean nothing) and listed in ``failures``; sections that show divergence use ``outcomes``."""
+        return [o for o in self.outcomes if isinstance(o, RunResult) and o.ok]
 
     @property
     def failures(self) -> list[str]:
@@ -47,7 +68,9 @@ class RunGroup:
 @dataclass
 class SectionContext:
     section: SectionSpec
-    groups: list[RunGroup]  # in the order the section lists its runs
+    groups: list[RunGroup]  # in the order the section lists its runs, then its derived runs
+    # The stored outputs of the report's other sections, by id (for sections that summarise the others).
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -70,6 +93,20 @@ class Section:
     Options: ClassVar[type] = NoOptions
     run_count: ClassVar[tuple[int, int | None]] = (1, None)  # (at least, at most or None)
     template: ClassVar[str] = ""
+    # True for sections computed from the other sections' results (conclusions): built after them.
+    summarises: ClassVar[bool] = False
+    # Bump when a change to compute() or figures() changes what a section shows: stored results are redone.
+    version: ClassVar[int] = 1
+    # Options that make a minimal valid instance (used by the tests and as documentation).
+    example_options: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def derive_runs(
+        cls, spec: SectionSpec, runs: dict[str, RunSpec], datasets: dict[str, Any]
+    ) -> dict[str, RunSpec]:
+        """Runs this section makes itself from its options (a sweep's variations), checked and named
+        uniquely (e.g. ``"sweeps:lr=0.01"``). Raise ``ManifestError`` located in the section for bad options."""
+        return {}
 
     def __init__(self, spec: SectionSpec) -> None:
         self.spec = spec

@@ -1,0 +1,156 @@
+"""``conclusions``: what the numbers of the whole report say (ITU A3 question 7).
+
+Computed from the *stored results* of the report's other sections, never from runs, and built after them.
+Every sentence is generated from those numbers: a ranking of all runs by test accuracy with each gap tested
+against seed-to-seed noise, accuracy against parameters and multiply-adds, per-class recall collapses
+(the effect of imbalanced training data), and what the sweeps and with/without comparisons found. The
+author's own words go in the section's ``notes``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from reportgen.sections.base import SECTIONS, Figure, Section, SectionContext
+from reportgen.sections.stats import RULE, compare_seeds
+from reportgen.sections.text import pct, points, ratio
+
+# A class whose recall is this far (in points) below the run's median class recall has "collapsed".
+COLLAPSE_POINTS = 0.15
+
+
+def collect_runs(outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every run with an accuracy summary in any section's ``rows``, by label (first occurrence wins)."""
+    runs: dict[str, dict[str, Any]] = {}
+    for output in outputs.values():
+        for row in output.get("result", {}).get("rows", []) or []:
+            acc = row.get("accuracy")
+            if isinstance(acc, dict) and acc.get("n") and "label" in row and row["label"] not in runs:
+                runs[row["label"]] = {"accuracy": acc, "params": row.get("params"), "macs": row.get("macs"),
+                                      "section": output["id"]}
+    return runs
+
+
+def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Runs sorted by mean accuracy, each tested against the best; and the sentences saying so."""
+    ordered = sorted(runs.items(), key=lambda kv: -kv[1]["accuracy"]["mean"])
+    if not ordered:
+        return [], []
+    best_label, best = ordered[0]
+    table, tied = [], []
+    for label, run in ordered:
+        test = compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if label != best_label else None
+        if test is not None and test["testable"] and not test["significant"]:
+            tied.append(label)
+        table.append({"label": label, "accuracy": run["accuracy"], "params": run["params"], "macs": run["macs"],
+                      "gap": None if test is None else test["diff"], "p": None if test is None else test["p"],
+                      "significant": None if test is None else test["significant"]})
+    text = [f"Of the {len(ordered)} configurations in this report, {best_label} has the highest mean test accuracy "
+            f"({pct(best['accuracy']['mean'])})."]
+    testable = any(r["p"] is not None for r in table)
+    if not testable:
+        text.append("Every configuration ran with one seed, so no difference between them is tested against noise.")
+    elif tied:
+        text.append(f"Within seed-to-seed noise of it ({RULE}): {', '.join(tied)}; these are not shown to be worse.")
+    else:
+        text.append(f"Every other configuration is below it by more than seed-to-seed noise ({RULE}).")
+    return table, text
+
+
+def size_tradeoff(runs: dict[str, dict[str, Any]]) -> list[str]:
+    """Accuracy against parameters: rank correlation and the smallest run that is within noise of the best."""
+    sized = {k: v for k, v in runs.items() if v.get("params")}
+    if len(sized) < 2:
+        return []
+    labels = list(sized)
+    acc = np.array([sized[k]["accuracy"]["mean"] for k in labels])
+    params = np.array([sized[k]["params"] for k in labels], dtype=float)
+    text = []
+    if len(labels) >= 3 and np.ptp(acc) > 0 and np.ptp(params) > 0:
+        from scipy.stats import spearmanr
+
+        rho = float(spearmanr(params, acc).statistic)
+        trend = "more parameters went with higher accuracy" if rho > 0.5 else (
+            "more parameters went with lower accuracy" if rho < -0.5 else "accuracy did not follow parameter count")
+        text.append(f"Across the configurations, {trend} (Spearman's ρ = {rho:.2f} over {len(labels)} runs).")
+    best = labels[int(acc.argmax())]
+    smallest = labels[int(params.argmin())]
+    if smallest == best:
+        text.append(f"The most accurate configuration, {best}, is also the smallest: no accuracy was bought with size.")
+    else:
+        test = compare_seeds(sized[best]["accuracy"]["values"], sized[smallest]["accuracy"]["values"])
+        gap = points(test["diff"])
+        verdict = ("a gap within seed-to-seed noise" if test["testable"] and not test["significant"]
+                   else "a real gap" if test["testable"] else "an untested gap (one seed)")
+        text.append(
+            f"The smallest configuration, {smallest}, has {ratio(sized[smallest]['params'], sized[best]['params'], 'parameters')} "
+            f"than {best} and is {gap} less accurate: {verdict}."
+        )
+    return text
+
+
+def recall_collapses(outputs: dict[str, dict[str, Any]]) -> list[str]:
+    """Classes whose recall falls far below the run's other classes (typically under-represented ones)."""
+    text = []
+    for output in outputs.values():
+        if output.get("type") != "confusion":
+            continue
+        for entry in output["result"].get("runs", []):
+            if not entry.get("per_class"):
+                continue
+            recalls = {c["class"]: c["recall"]["mean"] for c in entry["per_class"]}
+            median = float(np.median(list(recalls.values())))
+            low = [(cls, r) for cls, r in recalls.items() if r < median - COLLAPSE_POINTS]
+            if low:
+                shown = ", ".join(f"{cls} ({pct(r)})" for cls, r in sorted(low, key=lambda x: x[1]))
+                text.append(f"{entry['label']}'s recall collapses on class {shown}, against a median class recall "
+                            f"of {pct(median)}.")
+    return text
+
+
+def under_represented(outputs: dict[str, dict[str, Any]]) -> list[str]:
+    """Classes the data section found under-represented in training (if the report has one)."""
+    classes: list[str] = []
+    for output in outputs.values():
+        if output.get("type") == "data":
+            for dataset in output["result"].get("datasets", []):
+                classes += [str(c) for c in dataset.get("under_represented", [])]
+    return sorted(set(classes))
+
+
+@SECTIONS.register("conclusions")
+class ConclusionsSection(Section):
+    @dataclass(frozen=True)
+    class Options:
+        pass
+
+    run_count = (0, 0)
+    summarises = True
+    template = "sections/conclusions.html.j2"
+
+    def compute(self, ctx: SectionContext) -> dict[str, Any]:
+        outputs = {k: v for k, v in ctx.outputs.items() if k != ctx.section.id}
+        runs = collect_runs(outputs)
+        table, rank_text = ranking(runs)
+        findings = {"ranking": rank_text, "size": size_tradeoff(runs)}
+        collapses = recall_collapses(outputs)
+        scarce = under_represented(outputs)
+        if scarce:
+            collapses.insert(0, f"The training data under-represents class {', '.join(scarce)}.")
+            if len(collapses) == 1:
+                collapses.append("No run's recall collapses on any class despite that.")
+        findings["classes"] = collapses
+        # Each section's own first finding, so the conclusions point back to the evidence.
+        findings["sections"] = [
+            f"{o['spec']['title']}: {o['result']['analysis'][0]}"
+            for o in outputs.values()
+            if o.get("result", {}).get("analysis") and o["type"] not in ("conclusions",)
+        ]
+        return {"ranking": table, "findings": findings, "rule": RULE,
+                "analysis": [*rank_text, *findings["size"], *collapses]}
+
+    def figures(self, result: dict[str, Any]) -> list[Figure]:
+        return []

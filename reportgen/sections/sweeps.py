@@ -1,0 +1,317 @@
+"""``sweeps``: one factor at a time from a baseline run (ITU A3 question 8).
+
+``[sections.ID.factors]`` maps a factor — a training key (``lr``, ``loss``, ``epochs``, …), the dataset's
+``split`` or a model option (``model.channels``) — to the values to try. :meth:`SweepsSection.derive_runs`
+makes one run per value that differs from the baseline's (named ``"ID:lr=0.01"``); the baseline's own value
+is not retrained, the baseline run stands for it. ``compute`` tabulates each factor's values (accuracy, macro
+F1, time, final training loss, status), keeps diverged and failed runs visible, and says which factor moves
+accuracy the most and whether any value beats the baseline by more than seed-to-seed noise.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sklearn.metrics import f1_score
+
+from reportgen.errors import ManifestError
+from reportgen.params import check_value, parameters
+from reportgen.registry import did_you_mean
+from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
+from reportgen.sections.stats import RULE, compare_seeds, summarize
+from reportgen.sections.text import pct, points
+from reportgen.specs import RunSpec, SectionSpec, TrainConfig
+
+PANELS_PER_FIGURE = 6  # two rows of three small panels
+
+
+def plain(value: Any) -> Any:
+    """``value`` with tuples turned into lists (JSON form; also how values are compared)."""
+    return [plain(v) for v in value] if isinstance(value, list | tuple) else value
+
+
+def value_text(value: Any) -> str:
+    """A short, stable text for a value: ``0.0003``, ``focal``, ``true``, ``[0.6, 0.2, 0.2]``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        text = f"{value:g}"
+        return text if float(text) == value else repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(value_text(v) for v in value) + "]"
+    return str(value)
+
+
+def run_name(section_id: str, factor: str, value: Any) -> str:
+    """The derived run's name; ``:`` cannot occur in manifest names, so it never clashes with one."""
+    return f"{section_id}:{factor}={value_text(value)}"
+
+
+def _dataset(baseline: RunSpec, datasets: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``(kind, options)`` of the baseline's dataset, as :func:`reportgen.plan.dataset_of` resolves it."""
+    if baseline.dataset in datasets:
+        spec = datasets[baseline.dataset]
+        return spec.kind, {**spec.options, **baseline.dataset_overrides}
+    return baseline.dataset, dict(baseline.dataset_overrides)
+
+
+def factor_table(baseline: RunSpec, datasets: dict[str, Any]) -> dict[str, tuple[Any, Any, str]]:
+    """``{factor: (type, baseline's value, where it goes)}`` for every factor the baseline can vary."""
+    from reportgen.data import DATASETS
+    from reportgen.models import MODELS, SUPPLIED
+
+    table = {name: (tp, getattr(baseline.train, name), "train") for name, (tp, _) in parameters(TrainConfig).items()}
+    kind, options = _dataset(baseline, datasets)
+    if kind in DATASETS:
+        data_params = parameters(DATASETS.get(kind), skip=("base_dir",))
+        if "split" in data_params:
+            tp, default = data_params["split"]
+            table["split"] = (tp, options.get("split", default), "split")
+    for name, (tp, default) in parameters(MODELS.get(baseline.arch), skip=SUPPLIED).items():
+        table[f"model.{name}"] = (tp, baseline.model_options.get(name, default), "model")
+    return table
+
+
+def _unknown_factor(factor: str, table: dict[str, Any]) -> str:
+    if f"model.{factor}" in table:
+        return f'unknown factor "{factor}"; did you mean "model.{factor}"?'
+    if factor == "split":
+        return 'unknown factor "split": the baseline\'s dataset kind has no "split" option'
+    hint = did_you_mean(factor, table) or f" (allowed: {', '.join(table)})"
+    return f'unknown factor "{factor}"{hint}'
+
+
+def _variant(baseline: RunSpec, factor: str, where: str, value: Any, name: str, label: str) -> RunSpec:
+    """The baseline with ``factor`` set to ``value`` (``where``: "train", "split" or "model")."""
+    if where == "model":
+        options = {**baseline.model_options, factor.removeprefix("model."): value}
+        return replace(baseline, name=name, label=label, model_options=options)
+    if where == "split":
+        return replace(baseline, name=name, label=label, dataset_overrides={**baseline.dataset_overrides,
+                                                                            "split": value})
+    return replace(baseline, name=name, label=label, train=replace(baseline.train, **{factor: value}))
+
+
+@SECTIONS.register("sweeps")
+class SweepsSection(Section):
+    @dataclass(frozen=True)
+    class Options:
+        # factor -> values to try, e.g. lr = [0.0003, 0.003, 0.03]; split = [[0.8, 0.1, 0.1]]; model.channels = [8]
+        factors: dict[str, list[Any]] = field(default_factory=dict)
+
+    run_count = (1, 1)  # the baseline
+    template = "sections/sweeps.html.j2"
+
+    @classmethod
+    def derive_runs(cls, spec: SectionSpec, runs: dict[str, RunSpec], datasets: dict[str, Any]) -> dict[str, RunSpec]:
+        where = f"sections.{spec.id}.factors"
+        factors = spec.options.get("factors") or {}
+        if not factors:
+            raise ManifestError('needs at least one factor, e.g. lr = [0.001, 0.01]', location=where)
+        baseline = runs[spec.runs[0]]
+        table = factor_table(baseline, datasets)
+        derived: dict[str, RunSpec] = {}
+        for factor, values in factors.items():
+            if factor not in table:
+                raise ManifestError(_unknown_factor(factor, table), location=f"{where}.{factor}")
+            if not values:
+                raise ManifestError("needs at least one value", location=f"{where}.{factor}")
+            tp, base_value, kind = table[factor]
+            seen: list[Any] = []
+            for i, raw in enumerate(values):
+                at = f"{where}.{factor}[{i}]"
+                value = check_value(raw, tp, at)
+                if plain(value) in seen:
+                    raise ManifestError(f"{value_text(value)} is listed twice", location=at)
+                seen.append(plain(value))
+                if plain(value) == plain(base_value):
+                    continue  # the baseline run stands for its own value
+                name = run_name(spec.id, factor, value)
+                run = _variant(baseline, factor, kind, value, name, f"{factor} = {value_text(value)}")
+                if run.train.label_smoothing and run.train.loss != "cross_entropy":
+                    raise ManifestError(
+                        f"label_smoothing = {run.train.label_smoothing:g} applies to loss \"cross_entropy\" only, "
+                        f'not "{run.train.loss}"', location=at)
+                derived[name] = run
+        return derived
+
+    def compute(self, ctx: SectionContext) -> dict[str, Any]:
+        base = ctx.groups[0]
+        by_name = {g.name: g for g in ctx.groups[1:]}
+        factors = [self._factor(factor, values, base, by_name) for factor, values in self.options.factors.items()]
+        return {
+            "baseline": row_of(base, None, True),
+            "factors": factors,
+            "seeds": base.seeds,
+            "rule": RULE,
+            "analysis": analysis(factors, base.label),
+        }
+
+    def _factor(self, factor: str, values, base: RunGroup, by_name: dict[str, RunGroup]) -> dict[str, Any]:
+        rows = []
+        for value in values:
+            group = by_name.get(run_name(self.spec.id, factor, value))
+            rows.append(row_of(group or base, plain(value), group is None))
+        if not any(r["baseline"] for r in rows):
+            _insert_in_order(rows, row_of(base, baseline_value(base, factor), True))
+        numeric = all(isinstance(r["value"], int | float) and not isinstance(r["value"], bool) for r in rows)
+        log_x = numeric and all(r["value"] > 0 for r in rows) and (
+            factor == "lr" or max(r["value"] for r in rows) >= 20 * min(r["value"] for r in rows))
+        ok = [r for r in rows if r["status"] == "ok"]
+        best = max(ok, key=lambda r: r["accuracy"]["mean"], default=None)
+        worst = min(ok, key=lambda r: r["accuracy"]["mean"], default=None)
+        baseline_row = next(r for r in rows if r["baseline"])
+        vs_baseline = None
+        if best is not None and not best["baseline"] and baseline_row["status"] == "ok":
+            vs_baseline = compare_seeds(best["accuracy"]["values"], baseline_row["accuracy"]["values"])
+        return {
+            "factor": factor,
+            "numeric": numeric,
+            "log_x": log_x,
+            "rows": rows,
+            "best": rows.index(best) if best else None,
+            "spread": best["accuracy"]["mean"] - worst["accuracy"]["mean"] if len(ok) > 1 else None,
+            "best_vs_worst": compare_seeds(best["accuracy"]["values"], worst["accuracy"]["values"])
+            if len(ok) > 1 else None,
+            "vs_baseline": vs_baseline,
+        }
+
+    def figures(self, result: dict[str, Any]) -> list[Figure]:
+        from reportgen.figures.sweep import plot_sweep_grid
+
+        factors = result["factors"]
+        chunks = [factors[i : i + PANELS_PER_FIGURE] for i in range(0, len(factors), PANELS_PER_FIGURE)]
+        n = len(result["seeds"])
+        bars = f"mean ± std over {n} seeds" if n > 1 else "one seed, so no error bars"
+        figures = []
+        for i, chunk in enumerate(chunks, 1):
+            names = ", ".join(f["factor"] for f in chunk)
+            figures.append(Figure(
+                f"factors-{i}",
+                f"Test accuracy as one factor at a time is changed from the baseline ({names}; {bars}). The "
+                "baseline's own value is the orange diamond; a red × at the bottom marks a value whose training "
+                "diverged.",
+                f"Small line charts of test accuracy against the value of each factor: {names}.",
+                lambda chunk=chunk: plot_sweep_grid(chunk),
+                wide=len(chunk) > 1,
+            ))
+        return figures
+
+
+def row_of(group: RunGroup, value: Any, baseline: bool) -> dict[str, Any]:
+    """One table row: the group's metrics over its finished seeds, and its status over all seeds."""
+    results = group.results
+    statuses = [o.status for o in group.outcomes]
+    status = "diverged" if "diverged" in statuses else "failed" if "failed" in statuses else "ok"
+    losses = [r.history["train_loss"][-1] for r in results if r.history.get("train_loss")]
+    return {
+        "value": value,
+        "text": value_text(value) if value is not None else "",
+        "run": group.name,
+        "label": group.label,
+        "baseline": baseline,
+        "accuracy": summarize([r.test_accuracy for r in results]),
+        "f1_macro": summarize([f1_score(r.test_true, r.test_pred, average="macro", zero_division=0)
+                               for r in results]),
+        "train_seconds": summarize([r.train_seconds for r in results]),
+        "final_train_loss": summarize(losses),
+        "status": status,
+        "finished": len(results),
+        "broken": len(group.outcomes) - len(results),
+        "reason": next((o.reason for o in group.outcomes if not o.ok), ""),
+        "failures": group.failures,
+    }
+
+
+def baseline_value(base: RunGroup, factor: str) -> Any:
+    """The baseline's value of ``factor`` when the manifest does not list it, from the baseline's spec.
+
+    A ``split`` set on a named ``[datasets]`` table is not in the spec; the measured fractions stand for it.
+    """
+    spec = base.spec
+    if factor.startswith("model."):
+        from reportgen.models import MODELS, SUPPLIED
+
+        option = factor.removeprefix("model.")
+        default = parameters(MODELS.get(spec.arch), skip=SUPPLIED).get(option, (None, None))[1]
+        return plain(spec.model_options.get(option, default))
+    if factor == "split":
+        if "split" in spec.dataset_overrides:
+            return plain(spec.dataset_overrides["split"])
+        if base.data is not None:
+            sizes = [len(base.data.train), len(base.data.val), len(base.data.test)]
+            return [round(s / sum(sizes), 2) for s in sizes]
+        return None
+    return plain(getattr(spec.train, factor, None))
+
+
+def _insert_in_order(rows: list[dict[str, Any]], row: dict[str, Any]) -> None:
+    """Put the baseline's row where its value sorts among numeric values given in order, else first."""
+    values = [r["value"] for r in rows]
+    numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in [*values, row["value"]])
+    if numbers and values == sorted(values):
+        rows.insert(bisect.bisect(values, row["value"]), row)
+    elif numbers and values == sorted(values, reverse=True):
+        rows.insert(len(values) - bisect.bisect(values[::-1], row["value"]), row)
+    else:
+        rows.insert(0, row)
+
+
+def _noise(test: dict[str, Any]) -> str:
+    """How a gap compares with seed-to-seed noise, as the end of "the gap is …"."""
+    if not test["testable"]:
+        return "not tested against seed-to-seed noise (one seed per run)"
+    if test["significant"]:
+        return f"larger than seed-to-seed noise (Welch's t-test p = {test['p']:.3f})"
+    return f"within seed-to-seed noise (Welch's t-test p = {test['p']:.3f})"
+
+
+def _against_baseline(name: str, best: dict[str, Any], base: dict[str, Any], test: dict[str, Any]) -> str:
+    """The best value's gap over the baseline's (never negative: the baseline is among the values)."""
+    if test["significant"]:
+        return (f"{name}: the best value, {best['text']}, beats the baseline's {base['text']} by "
+                f"{points(test['diff'])} ({pct(best['accuracy']['mean'])} vs {pct(base['accuracy']['mean'])}), "
+                f"{_noise(test)}.")
+    return (f"{name}: the best value, {best['text']} ({pct(best['accuracy']['mean'])}), is {points(test['diff'])} "
+            f"above the baseline's {base['text']} ({pct(base['accuracy']['mean'])}); the gap is {_noise(test)}"
+            + (", so no value is shown to beat the baseline." if test["testable"] else "."))
+
+
+def analysis(factors: list[dict[str, Any]], baseline_label: str) -> list[str]:
+    """Which factor moves accuracy the most, then each factor's best value against the baseline."""
+    if not factors:
+        return ["No factors are varied, so there is nothing to compare with the baseline."]
+    text = []
+    moving = [f for f in factors if f["spread"] is not None]
+    if moving:
+        top = max(moving, key=lambda f: f["spread"])
+        ok = [r for r in top["rows"] if r["status"] == "ok"]
+        hi = top["rows"][top["best"]]
+        lo = min(ok, key=lambda r: r["accuracy"]["mean"])
+        text.append(
+            f"Of the factors varied, {top['factor']} moves test accuracy the most: from {pct(lo['accuracy']['mean'])} "
+            f"({top['factor']} = {lo['text']}) to {pct(hi['accuracy']['mean'])} ({top['factor']} = {hi['text']}), "
+            f"a spread of {points(top['spread'])}, which is {_noise(top['best_vs_worst'])}."
+        )
+    for f in factors:
+        name, rows = f["factor"], f["rows"]
+        base = next(r for r in rows if r["baseline"])
+        if f["best"] is None:
+            sentence = f"{name}: no value finished training."
+        elif base["status"] != "ok":
+            best = rows[f["best"]]
+            sentence = (f"{name}: the best value is {best['text']} ({pct(best['accuracy']['mean'])}); the baseline "
+                        f"{baseline_label} did not finish, so no value is compared with it.")
+        elif rows[f["best"]]["baseline"]:
+            sentence = (f"{name}: the baseline's own value, {base['text']}, gives the highest test accuracy of the "
+                        f"values tried ({pct(base['accuracy']['mean'])}).")
+        else:
+            sentence = _against_baseline(name, rows[f["best"]], base, f["vs_baseline"])
+        for r in rows:
+            if r["status"] != "ok":
+                sentence += (f" {name} = {r['text']} {r['status']} on {r['broken']} of {r['broken'] + r['finished']} "
+                             f"seed{'s' if r['broken'] + r['finished'] > 1 else ''} ({r['reason']}).")
+        text.append(sentence)
+    return text
