@@ -288,7 +288,8 @@ def save_atomic(path: Path, write) -> Path:
 
 def write_json_atomic(path: Path, data: Any) -> Path:
     """JSON with NaN and infinities written as ``null`` (strict JSON readers reject them)."""
-    text = json.dumps(_finite(data), indent=1, allow_nan=False, default=_json_default)
+    # Compact: section results hold pixel and weight arrays, which one-value-per-line would bloat several-fold.
+    text = json.dumps(_finite(data), separators=(",", ":"), allow_nan=False, default=_json_default)
     return save_atomic(path, lambda tmp: Path(tmp).write_text(text))
 
 

@@ -31,9 +31,9 @@ class Range:
     def check(self, value: float, where: str) -> None:
         if self.low is not None and (value < self.low or (self.open_low and value == self.low)):
             op = ">" if self.open_low else ">="
-            raise ManifestError(f"must be {op} {self.low}, got {value}", location=where)
+            raise ManifestError(f"must be {op} {self.low:g}, got {value:g}", location=where)
         if self.high is not None and value > self.high:
-            raise ManifestError(f"must be <= {self.high}, got {value}", location=where)
+            raise ManifestError(f"must be <= {self.high:g}, got {value:g}", location=where)
 
 
 @dataclass(frozen=True)

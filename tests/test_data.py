@@ -128,7 +128,7 @@ def test_check_params_split_fractions(fn):
     assert str(err.value) == "datasets.d.split: must add up to 1, got 0.5 + 0.3 + 0.3 = 1.1"
     with pytest.raises(ManifestError) as err:
         check_params(fn, {**base, "split": [1, 0, 0]}, "datasets.d", skip=("base_dir",))
-    assert str(err.value) == "datasets.d.split: must be > 0, got 0.0"
+    assert str(err.value) == "datasets.d.split: must be > 0, got 0"
 
 
 def test_split_needs_three_fractions(tmp_path):

@@ -56,9 +56,8 @@ def verdict(test: dict[str, Any]) -> str:
     """How a ``compare_seeds`` result reads in a sentence (never "better" unless it beats the noise)."""
     if not test["testable"]:
         return "untested: one seed gives no estimate of seed-to-seed noise"
-    if test["significant"]:
-        return f"larger than seed-to-seed noise (p = {test['p']:.3f})"
-    return f"within seed-to-seed noise (p = {test['p']:.3f})"
+    p = "p < 0.001" if test["p"] < 0.001 else f"p = {test['p']:.3f}"
+    return f"larger than seed-to-seed noise ({p})" if test["significant"] else f"within seed-to-seed noise ({p})"
 
 
 @SECTIONS.register("block_mix")
@@ -138,8 +137,9 @@ def analysis(rows: list[dict[str, Any]]) -> list[str]:
     efficiency = sorted(done, key=lambda r: -r["accuracy_per_10k_params"])
     hi, lo = efficiency[0], efficiency[-1]
     text.append(
-        f"Accuracy per 10k parameters ranges from {hi['accuracy_per_10k_params']:.1f} % for {hi['label']} to "
-        f"{lo['accuracy_per_10k_params']:.1f} % for {lo['label']}."
+        f"Accuracy per 10k parameters (test accuracy in % divided by the parameter count in units of 10k) is "
+        f"highest for {hi['label']} ({hi['accuracy_per_10k_params']:.1f}) and lowest for {lo['label']} "
+        f"({lo['accuracy_per_10k_params']:.1f})."
     )
     text.extend(swap_sentences(done))
     return text
@@ -159,11 +159,12 @@ def swap_sentences(done: list[dict[str, Any]]) -> list[str]:
                 continue
             test = compare_seeds(other["accuracy"]["values"], base["accuracy"]["values"])
             direction = "moved" if not test["significant"] else "raised" if test["diff"] > 0 else "lowered"
+            swapped = other["mobilenet_blocks"] - base["mobilenet_blocks"]
             text.append(
-                f"At {depth} blocks, replacing {other['mobilenet_blocks'] - base['mobilenet_blocks']} conv "
-                f"block(s) by MobileNet blocks ({base['label']} → {other['label']}) {direction} accuracy from "
-                f"{pct(base['accuracy']['mean'])} to {pct(other['accuracy']['mean'])} ({points(test['diff'])}, "
-                f"{verdict(test)}) with {ratio(other['params'], base['params'], 'parameters')}."
+                f"At {depth} blocks, replacing {swapped} conv block{'s' if swapped != 1 else ''} by MobileNet "
+                f"blocks ({base['label']} → {other['label']}, {ratio(other['params'], base['params'], 'parameters')}"
+                f") {direction} accuracy from {pct(base['accuracy']['mean'])} to {pct(other['accuracy']['mean'])} "
+                f"({points(test['diff'])}); the change is {verdict(test)}."
             )
     if not text:
         text.append("No two runs have the same total number of blocks with a different mix, so the effect of "

@@ -121,6 +121,24 @@ def under_represented(outputs: dict[str, dict[str, Any]]) -> list[str]:
     return sorted(set(classes))
 
 
+def sweep_findings(outputs: dict[str, dict[str, Any]]) -> list[str]:
+    """For each sweep: the factors ordered by how far they move accuracy, and the runs that broke."""
+    text = []
+    for output in outputs.values():
+        if output.get("type") != "sweeps":
+            continue
+        factors = [f for f in output["result"].get("factors", []) if f.get("spread") is not None]
+        if factors:
+            ordered = sorted(factors, key=lambda f: -f["spread"])
+            shown = ", ".join(f"{f['factor']} ({points(f['spread'])})" for f in ordered)
+            text.append(f"Changing one factor at a time from {output['result']['baseline']['label']}, accuracy moved "
+                        f"most with: {shown} (best minus worst value).")
+        broken = [r for f in output["result"].get("factors", []) for r in f["rows"] if r.get("status") != "ok"]
+        if broken:
+            text.append("Runs that did not train: " + ", ".join(f"{r['label']} ({r['status']})" for r in broken) + ".")
+    return text
+
+
 @SECTIONS.register("conclusions")
 class ConclusionsSection(Section):
     @dataclass(frozen=True)
@@ -143,6 +161,7 @@ class ConclusionsSection(Section):
             if len(collapses) == 1:
                 collapses.append("No run's recall collapses on any class despite that.")
         findings["classes"] = collapses
+        findings["sweeps"] = sweep_findings(outputs)
         # Each section's own first finding, so the conclusions point back to the evidence.
         findings["sections"] = [
             f"{o['spec']['title']}: {o['result']['analysis'][0]}"
@@ -150,7 +169,7 @@ class ConclusionsSection(Section):
             if o.get("result", {}).get("analysis") and o["type"] not in ("conclusions",)
         ]
         return {"ranking": table, "findings": findings, "rule": RULE,
-                "analysis": [*rank_text, *findings["size"], *collapses]}
+                "analysis": [*rank_text, *findings["size"], *collapses, *findings["sweeps"]]}
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
         return []

@@ -8,6 +8,7 @@ counts per class and the most frequent (true → predicted) confusions are summa
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -44,13 +45,24 @@ def image_list(x: np.ndarray) -> list:
     return grey.tolist()
 
 
-def pick(candidates: np.ndarray, confidence: np.ndarray, count: int, how: str, seed: int) -> np.ndarray:
-    """Up to ``count`` indices out of ``candidates``: the most confident first, or a seeded sample in index order."""
-    if how == "confident":
-        order = np.argsort(-confidence[candidates], kind="stable")  # ties: the lower test index first
-        return candidates[order[:count]]
-    rng = np.random.default_rng(seed)
-    return np.sort(rng.choice(candidates, size=min(count, len(candidates)), replace=False))
+def pick(candidates: np.ndarray, confidence: np.ndarray, count: int, how: str, seed: int,
+         spread: np.ndarray | None = None) -> np.ndarray:
+    """Up to ``count`` indices out of ``candidates``: the most confident first, or a seeded sample in index order.
+
+    With ``spread`` (a label per test image), "confident" takes the most confident image of each label in turn
+    (then the second most confident of each, …), so that a grid of correct predictions is not eight 1s."""
+    if how == "random":
+        rng = np.random.default_rng(seed)
+        return np.sort(rng.choice(candidates, size=min(count, len(candidates)), replace=False))
+    order = candidates[np.argsort(-confidence[candidates], kind="stable")]  # ties: the lower test index first
+    if spread is not None:
+        labels = spread[order]
+        rank = np.zeros(len(order), dtype=int)  # how many more confident images share each image's label
+        for label in np.unique(labels):
+            rank[labels == label] = np.arange((labels == label).sum())
+        order = order[np.argsort(rank, kind="stable")]
+        return order[np.argsort(-confidence[order[:count]], kind="stable")]
+    return order[:count]
 
 
 def mistake_counts(result, n_classes: int) -> tuple[np.ndarray, Counter]:
@@ -97,7 +109,7 @@ def group_predictions(group: RunGroup, options) -> dict[str, Any]:
         seed=group.seeds[group.outcomes.index(first)],
         n_test=len(true),
         pick=options.pick,
-        shown={"correct": shown(pick(correct_idx, confidence, options.count, options.pick, options.seed)),
+        shown={"correct": shown(pick(correct_idx, confidence, options.count, options.pick, options.seed, true)),
                "wrong": shown(pick(wrong_idx, confidence, options.count, options.pick, options.seed))},
         mistakes=summarize([int(c.sum()) for c, _ in counts]),
         sure_mistakes=summarize([int(((r.test_pred != r.test_true) & (r.test_prob.max(axis=1) >= SURE)).sum())
@@ -106,7 +118,7 @@ def group_predictions(group: RunGroup, options) -> dict[str, Any]:
         confidence_wrong=summarize([_mean_conf(r, False) for r in results]),
         per_class=[{"class": classes[j], "support": int((true == j).sum()),
                     "mistakes": summarize([int(c[j]) for c, _ in counts]),
-                    "most_as": _most_as(pairs, j, classes)} for j in range(k)],
+                    **_most_as(pairs, counts, j, classes)} for j in range(k)],
         confusions=[{"true": classes[t], "pred": classes[p],
                      "count": summarize([c.get((t, p), 0) for _, c in counts])} for t, p in top],
     )
@@ -119,10 +131,14 @@ def _mean_conf(result, correct: bool) -> float | None:
     return float(result.test_prob.max(axis=1)[chosen].mean()) if chosen.any() else None
 
 
-def _most_as(pairs: Counter, j: int, classes: list[str]) -> str | None:
-    """The class that true class ``j`` is most often mistaken for, over all seeds (ties: the lower index)."""
+def _most_as(pairs: Counter, counts: list, j: int, classes: list[str]) -> dict[str, Any]:
+    """The class that true class ``j`` is most often mistaken for over all seeds (ties: the lower index), and
+    how many images per seed."""
     options = [(n, -p) for (t, p), n in pairs.items() if t == j]
-    return classes[-max(options)[1]] if options else None
+    if not options:
+        return {"most_as": None, "most_as_count": None}
+    p = -max(options)[1]
+    return {"most_as": classes[p], "most_as_count": summarize([c.get((j, p), 0) for _, c in counts])}
 
 
 def _n(summary: dict[str, Any]) -> str:
@@ -145,17 +161,20 @@ def describe(entry: dict[str, Any]) -> str:
         text += (f"; {seed}most confident mistake is a {w['true']} predicted as {w['pred']} with p = {w['p']:.2f} "
                  f"(p = {w['p_true']:.2f} for the true class)")
     sure = entry["sure_mistakes"]
-    text += (f". {_n(sure)} of the mistakes are made with p ≥ {SURE}" if sure["mean"]
+    verb = "is" if sure["n"] == 1 and sure["mean"] == 1 else "are"
+    text += (f". {_n(sure)} of the mistakes {verb} made with p ≥ {SURE}" if sure["mean"]
              else f". None of the mistakes is made with p ≥ {SURE}")
     cc, cw = entry["confidence_correct"]["mean"], entry["confidence_wrong"]["mean"]
     if cc is not None and cw is not None:
         text += f"; the mean predicted probability is {cc:.2f} on correct predictions and {cw:.2f} on mistakes"
     text += "."
     if entry["confusions"]:
-        c = entry["confusions"][0]
-        text += f" The most frequent confusion is true {c['true']} predicted as {c['pred']} ({_n(c['count'])} images)"
-        worst = max(entry["per_class"], key=lambda row: (row["mistakes"]["mean"], -entry["classes"].index(row["class"])))
-        text += (f", and class {worst['class']} has the most mistakes ({_n(worst['mistakes'])} of "
+        top = entry["confusions"][:3]
+        text += (f" The most frequent confusion{'s are' if len(top) > 1 else ' is'} (true → predicted, images) "
+                 + ", ".join(f"{c['true']} → {c['pred']} ({_n(c['count'])})" for c in top))
+        order = entry["classes"].index
+        worst = max(entry["per_class"], key=lambda row: (row["mistakes"]["mean"], -order(row["class"])))
+        text += (f". Class {worst['class']} has the most mistakes ({_n(worst['mistakes'])} of "
                  f"{worst['support']}, most often taken for {worst['most_as']}).")
     return text
 
@@ -174,6 +193,11 @@ class PredictionsSection(Section):
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         entries = [group_predictions(g, self.options) for g in ctx.groups]
         analysis = [describe(e) for e in entries if e["shown"] is not None]
+        for i, e in enumerate(entries):
+            # Figure names, kept in the entry so the template finds each run's figures by exact name.
+            slug = f"{i}-{re.sub(r'[^A-Za-z0-9_-]', '_', e['run'])}"
+            e["figures"] = {kind: f"{kind}-{slug}" for kind in ("correct", "wrong")
+                            if e["shown"] and e["shown"][kind] and e["shown"][kind][0]["image"] is not None}
         return {"runs": entries, "seeds": ctx.groups[0].seeds, "count": self.options.count,
                 "pick": self.options.pick, "analysis": analysis}
 
@@ -185,16 +209,18 @@ class PredictionsSection(Section):
             if entry["shown"] is None:
                 continue
             seed = f" (seed {entry['seed']})" if len(result["seeds"]) > 1 else ""
-            how = "most confident" if result["pick"] == "confident" else "randomly chosen"
             for kind, what in (("correct", "correct predictions"), ("wrong", "mistakes")):
-                shown = entry["shown"][kind]
-                if not shown or shown[0]["image"] is None:
+                if kind not in entry["figures"]:
                     continue
-                colour = ", titles in red" if kind == "wrong" else ""
+                shown = entry["shown"][kind]
+                how = "randomly chosen" if result["pick"] == "random" else "most confident"
+                spread = (", taking the surest image of each class in turn"
+                          if result["pick"] == "confident" and kind == "correct" else "")
+                colour = "; mistakes titled in red" if kind == "wrong" else ""
                 figures.append(Figure(
-                    f"{kind}-{entry['run']}",
-                    f"The {len(shown)} {how} {what} of {entry['label']} on the test set{seed}: true class → "
-                    f"predicted class and the predicted probability p{colour}.",
+                    entry["figures"][kind],
+                    f"The {len(shown)} {how} {what} of {entry['label']} on the test set{seed}{spread}. Each title "
+                    f"reads true class → predicted class, with the predicted probability p{colour}.",
                     f"{len(shown)} test images {entry['label']} classified "
                     f"{'correctly' if kind == 'correct' else 'wrongly'}: "
                     + "; ".join(f"true {s['true']}, predicted {s['pred']}" for s in shown) + ".",

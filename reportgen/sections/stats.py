@@ -34,8 +34,13 @@ def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
     if a_arr.std(ddof=1) == 0 and b_arr.std(ddof=1) == 0:
         # No spread at all: any difference is systematic (identical seeds giving identical numbers).
         return {"diff": diff, "p": 0.0 if diff else 1.0, "significant": diff != 0, "testable": True}
+    import warnings
+
     from scipy.stats import ttest_ind
 
-    p = float(ttest_ind(a_arr, b_arr, equal_var=False).pvalue)
+    with warnings.catch_warnings():
+        # Nearly identical seeds make scipy warn about precision loss; the p-value is still right.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        p = float(ttest_ind(a_arr, b_arr, equal_var=False).pvalue)
     p = 1.0 if math.isnan(p) else p
     return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True}

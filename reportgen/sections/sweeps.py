@@ -11,8 +11,9 @@ accuracy the most and whether any value beats the baseline by more than seed-to-
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field, replace
-from typing import Any
+import difflib
+from dataclasses import dataclass, replace
+from typing import Any, ClassVar
 
 from sklearn.metrics import f1_score
 
@@ -25,6 +26,10 @@ from reportgen.sections.text import pct, points
 from reportgen.specs import RunSpec, SectionSpec, TrainConfig
 
 PANELS_PER_FIGURE = 6  # two rows of three small panels
+CHANCE_FACTOR = 1.5  # test accuracy under this many times the chance level counts as "did not learn"
+# Names people write for a factor, for the "did you mean" of an unknown one.
+ALIASES = {"learning_rate": "lr", "num_epochs": "epochs", "batch": "batch_size", "loss_function": "loss",
+           "train_test_split": "split", "ratio": "split"}
 
 
 def plain(value: Any) -> Any:
@@ -49,21 +54,15 @@ def run_name(section_id: str, factor: str, value: Any) -> str:
     return f"{section_id}:{factor}={value_text(value)}"
 
 
-def _dataset(baseline: RunSpec, datasets: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """``(kind, options)`` of the baseline's dataset, as :func:`reportgen.plan.dataset_of` resolves it."""
-    if baseline.dataset in datasets:
-        spec = datasets[baseline.dataset]
-        return spec.kind, {**spec.options, **baseline.dataset_overrides}
-    return baseline.dataset, dict(baseline.dataset_overrides)
-
-
 def factor_table(baseline: RunSpec, datasets: dict[str, Any]) -> dict[str, tuple[Any, Any, str]]:
     """``{factor: (type, baseline's value, where it goes)}`` for every factor the baseline can vary."""
     from reportgen.data import DATASETS
     from reportgen.models import MODELS, SUPPLIED
 
     table = {name: (tp, getattr(baseline.train, name), "train") for name, (tp, _) in parameters(TrainConfig).items()}
-    kind, options = _dataset(baseline, datasets)
+    named = datasets.get(baseline.dataset)  # resolved as reportgen.plan.dataset_of does: named table, or bare kind
+    kind = named.kind if named else baseline.dataset
+    options = {**(named.options if named else {}), **baseline.dataset_overrides}
     if kind in DATASETS:
         data_params = parameters(DATASETS.get(kind), skip=("base_dir",))
         if "split" in data_params:
@@ -79,7 +78,9 @@ def _unknown_factor(factor: str, table: dict[str, Any]) -> str:
         return f'unknown factor "{factor}"; did you mean "model.{factor}"?'
     if factor == "split":
         return 'unknown factor "split": the baseline\'s dataset kind has no "split" option'
-    hint = did_you_mean(factor, table) or f" (allowed: {', '.join(table)})"
+    alias = difflib.get_close_matches(factor, ALIASES, n=1, cutoff=0.6)
+    hint = did_you_mean(factor, table) or (f'; did you mean "{ALIASES[alias[0]]}"?' if alias else "")
+    hint = hint or f" (allowed: {', '.join(table)})"
     return f'unknown factor "{factor}"{hint}'
 
 
@@ -99,9 +100,10 @@ class SweepsSection(Section):
     @dataclass(frozen=True)
     class Options:
         # factor -> values to try, e.g. lr = [0.0003, 0.003, 0.03]; split = [[0.8, 0.1, 0.1]]; model.channels = [8]
-        factors: dict[str, list[Any]] = field(default_factory=dict)
+        factors: dict[str, list[Any]]
 
     run_count = (1, 1)  # the baseline
+    example_options: ClassVar[dict[str, Any]] = {"factors": {"lr": [0.003, 0.03]}}
     template = "sections/sweeps.html.j2"
 
     @classmethod
@@ -141,20 +143,17 @@ class SweepsSection(Section):
         base = ctx.groups[0]
         by_name = {g.name: g for g in ctx.groups[1:]}
         factors = [self._factor(factor, values, base, by_name) for factor, values in self.options.factors.items()]
-        return {
-            "baseline": row_of(base, None, True),
-            "factors": factors,
-            "seeds": base.seeds,
-            "rule": RULE,
-            "analysis": analysis(factors, base.label),
-        }
+        k = next((len(r.classes) for g in ctx.groups for r in g.results), 0)
+        chance = 1 / k if k else None
+        return {"baseline": row_of(base, None, True), "factors": factors, "seeds": base.seeds, "rule": RULE,
+                "chance": chance, "analysis": analysis(factors, base.label, chance)}
 
     def _factor(self, factor: str, values, base: RunGroup, by_name: dict[str, RunGroup]) -> dict[str, Any]:
         rows = []
         for value in values:
             group = by_name.get(run_name(self.spec.id, factor, value))
             rows.append(row_of(group or base, plain(value), group is None))
-        if not any(r["baseline"] for r in rows):
+        if not any(r["baseline"] for r in rows):  # the baseline's value is not listed: show it all the same
             _insert_in_order(rows, row_of(base, baseline_value(base, factor), True))
         numeric = all(isinstance(r["value"], int | float) and not isinstance(r["value"], bool) for r in rows)
         log_x = numeric and all(r["value"] > 0 for r in rows) and (
@@ -166,16 +165,13 @@ class SweepsSection(Section):
         vs_baseline = None
         if best is not None and not best["baseline"] and baseline_row["status"] == "ok":
             vs_baseline = compare_seeds(best["accuracy"]["values"], baseline_row["accuracy"]["values"])
+        several = len(ok) > 1
+        spread_test = compare_seeds(best["accuracy"]["values"], worst["accuracy"]["values"]) if several else None
         return {
-            "factor": factor,
-            "numeric": numeric,
-            "log_x": log_x,
-            "rows": rows,
+            "factor": factor, "numeric": numeric, "log_x": log_x, "rows": rows,
             "best": rows.index(best) if best else None,
-            "spread": best["accuracy"]["mean"] - worst["accuracy"]["mean"] if len(ok) > 1 else None,
-            "best_vs_worst": compare_seeds(best["accuracy"]["values"], worst["accuracy"]["values"])
-            if len(ok) > 1 else None,
-            "vs_baseline": vs_baseline,
+            "spread": best["accuracy"]["mean"] - worst["accuracy"]["mean"] if several else None,
+            "best_vs_worst": spread_test, "vs_baseline": vs_baseline,
         }
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
@@ -192,7 +188,7 @@ class SweepsSection(Section):
                 f"factors-{i}",
                 f"Test accuracy as one factor at a time is changed from the baseline ({names}; {bars}). The "
                 "baseline's own value is the orange diamond; a red × at the bottom marks a value whose training "
-                "diverged.",
+                "diverged or failed.",
                 f"Small line charts of test accuracy against the value of each factor: {names}.",
                 lambda chunk=chunk: plot_sweep_grid(chunk),
                 wide=len(chunk) > 1,
@@ -206,22 +202,14 @@ def row_of(group: RunGroup, value: Any, baseline: bool) -> dict[str, Any]:
     statuses = [o.status for o in group.outcomes]
     status = "diverged" if "diverged" in statuses else "failed" if "failed" in statuses else "ok"
     losses = [r.history["train_loss"][-1] for r in results if r.history.get("train_loss")]
+    f1 = [f1_score(r.test_true, r.test_pred, average="macro", zero_division=0) for r in results]
     return {
-        "value": value,
-        "text": value_text(value) if value is not None else "",
-        "run": group.name,
-        "label": group.label,
-        "baseline": baseline,
-        "accuracy": summarize([r.test_accuracy for r in results]),
-        "f1_macro": summarize([f1_score(r.test_true, r.test_pred, average="macro", zero_division=0)
-                               for r in results]),
-        "train_seconds": summarize([r.train_seconds for r in results]),
-        "final_train_loss": summarize(losses),
-        "status": status,
-        "finished": len(results),
-        "broken": len(group.outcomes) - len(results),
-        "reason": next((o.reason for o in group.outcomes if not o.ok), ""),
-        "failures": group.failures,
+        "value": value, "text": value_text(value) if value is not None else "", "run": group.name,
+        "label": group.label, "baseline": baseline,
+        "accuracy": summarize([r.test_accuracy for r in results]), "f1_macro": summarize(f1),
+        "train_seconds": summarize([r.train_seconds for r in results]), "final_train_loss": summarize(losses),
+        "status": status, "finished": len(results), "broken": len(group.outcomes) - len(results),
+        "reason": next((o.reason for o in group.outcomes if not o.ok), ""), "failures": group.failures,
     }
 
 
@@ -279,7 +267,7 @@ def _against_baseline(name: str, best: dict[str, Any], base: dict[str, Any], tes
             + (", so no value is shown to beat the baseline." if test["testable"] else "."))
 
 
-def analysis(factors: list[dict[str, Any]], baseline_label: str) -> list[str]:
+def analysis(factors: list[dict[str, Any]], baseline_label: str, chance: float | None = None) -> list[str]:
     """Which factor moves accuracy the most, then each factor's best value against the baseline."""
     if not factors:
         return ["No factors are varied, so there is nothing to compare with the baseline."]
@@ -314,4 +302,13 @@ def analysis(factors: list[dict[str, Any]], baseline_label: str) -> list[str]:
                 sentence += (f" {name} = {r['text']} {r['status']} on {r['broken']} of {r['broken'] + r['finished']} "
                              f"seed{'s' if r['broken'] + r['finished'] > 1 else ''} ({r['reason']}).")
         text.append(sentence)
+    # A run that finished but sits at guessing level learnt nothing (e.g. a learning rate too large for BatchNorm
+    # nets to blow up, yet too large to learn): say so, since "ok" in the table would hide it.
+    stuck = [f"{f['factor']} = {r['text']}" for f in factors for r in f["rows"]
+             if chance and r["status"] == "ok" and r["accuracy"]["mean"] < CHANCE_FACTOR * chance]
+    if stuck:
+        verb = "stays" if len(stuck) == 1 else "stay"
+        listed = stuck[0] if len(stuck) == 1 else ", ".join(stuck[:-1]) + f" and {stuck[-1]}"
+        text.append(f"{listed} {verb} near chance level (under {CHANCE_FACTOR:g}× the {pct(chance)} of "
+                    "guessing): training finished without learning.")
     return text

@@ -1,0 +1,138 @@
+"""with_without_mobilenet: ROC from probabilities (scikit-learn as the oracle), t-SNE of features on one shared
+test subset, separation measures, and text that never claims more than the seeds support."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import auc, roc_auc_score, roc_curve, silhouette_score
+
+from reportgen.embedding import stratified_subset
+from reportgen.render.env import make_env
+from reportgen.sections import SECTIONS, SectionContext
+from reportgen.sections.compare import mean_curves
+from reportgen.sections.with_without_mobilenet import roc_aucs, roc_curves
+from reportgen.specs import SectionSpec
+from tests.support import tiny_group
+from tests.test_sections import draw_all, group, make_result
+
+KIND = "with_without_mobilenet"
+
+
+def compute(groups, **options):
+    spec = SectionSpec(id="q6", type=KIND, title="Q6", question="?", marks=10, runs=tuple(g.name for g in groups),
+                       options=options)
+    impl = SECTIONS.get(KIND)(spec)
+    return impl, impl.compute(SectionContext(spec, groups))
+
+
+@pytest.fixture(scope="module")
+def real():
+    """The tiny conv net (C2) and the tiny MobileNet net (C1+M1), two seeds each, trained for real."""
+    groups = [tiny_group("conv", seeds=(0, 1)), tiny_group("mobilenet", seeds=(0, 1))]
+    impl, result = compute(groups)
+    return groups, impl, result
+
+
+def test_aucs_equal_sklearn_over_seeds(real):
+    groups, _, result = real
+    for g, entry in zip(groups, result["runs"], strict=True):
+        for average in ("macro", "micro"):
+            expected = [roc_auc_score(r.test_true, r.test_prob.astype(np.float64), multi_class="ovr",
+                                      average=average, labels=list(range(10))) for r in g.results]
+            assert entry[f"auc_{average}"]["values"] == pytest.approx(expected)
+            assert entry[f"auc_{average}"]["std"] == pytest.approx(np.std(expected, ddof=1))
+        assert entry["accuracy"]["values"] == pytest.approx([r.test_accuracy for r in g.results])
+
+
+def test_roc_curves_come_from_probabilities(real):
+    groups, _, result = real
+    for g, entry in zip(groups, result["runs"], strict=True):
+        first = g.results[0]
+        onehot = np.eye(10)[first.test_true]
+        for i, curve in enumerate(entry["roc"]["per_class"]):
+            fpr, tpr, _ = roc_curve(onehot[:, i], first.test_prob[:, i])
+            np.testing.assert_allclose(curve["fpr"], fpr, atol=1e-6)
+            np.testing.assert_allclose(curve["tpr"], tpr, atol=1e-6)
+        # Hard labels would give three points per curve; scores give a real curve.
+        assert max(len(c["fpr"]) for c in entry["roc"]["per_class"]) > 3
+        # The macro curve averages exact interpolations on the union grid: its area is the macro AUC (the
+        # stored curve is thinned to 200 points, so its area is close; the full one is exact).
+        macro = entry["roc"]["macro"]
+        assert auc(macro["fpr"], macro["tpr"]) == pytest.approx(macro["auc"], abs=5e-3)
+        full = roc_curves(first.test_true, first.test_prob, max_points=10**6)["macro"]
+        assert auc(full["fpr"], full["tpr"]) == pytest.approx(macro["auc"], abs=1e-5)
+        assert entry["first_seed"] == 0
+
+
+def test_curves_are_thinned_to_200_points():
+    r = make_result(0, n=3000)
+    curves = roc_curves(r.test_true, r.test_prob)
+    for curve in (*curves["per_class"], curves["micro"], curves["macro"]):
+        assert 2 <= len(curve["fpr"]) <= 200 and curve["fpr"][0] == 0 and curve["tpr"][-1] == 1
+
+
+def test_a_class_without_positives_has_no_auc():
+    y = np.array([0, 0, 1, 1, 0, 1])
+    prob = np.array([[0.8, 0.1, 0.1], [0.6, 0.3, 0.1], [0.2, 0.7, 0.1], [0.3, 0.5, 0.2], [0.5, 0.4, 0.1],
+                     [0.1, 0.8, 0.1]])
+    aucs = roc_aucs(y, prob)
+    assert aucs["per_class"][2] is None
+    assert aucs["macro"] == pytest.approx(np.mean(aucs["per_class"][:2]))
+    assert roc_curves(y, prob)["per_class"][2] is None
+
+
+def test_tsne_uses_features_of_one_shared_subset(real):
+    groups, _, result = real
+    first = groups[0].results[0]
+    subset = stratified_subset(first.test_true, 1000, 0)
+    assert result["tsne"]["same_subset"] and result["tsne"]["points"] == len(subset)
+    for g, entry in zip(groups, result["runs"], strict=True):
+        t = entry["tsne"]
+        assert t["labels"] == first.test_true[subset].tolist()
+        assert np.asarray(t["coords"]).shape == (len(subset), 2)
+        assert t["seconds"] >= 0
+        sil = [silhouette_score(r.test_features[subset], r.test_true[subset]) for r in g.results]
+        assert entry["features"]["silhouette"]["values"] == pytest.approx(sil)
+        assert entry["features"]["dims"] == g.results[0].test_features.shape[1]
+        assert t["silhouette"] == pytest.approx(silhouette_score(np.asarray(t["coords"]), t["labels"]), abs=1e-2)
+
+
+def test_blocks_curves_confusion_and_json(real):
+    groups, impl, result = real
+    json.loads(json.dumps(result, allow_nan=False))
+    assert [(e["conv_blocks"], e["mobilenet_blocks"]) for e in result["runs"]] == [(2, 0), (1, 1)]
+    assert result["curves"]["C2"] == pytest.approx(mean_curves(groups[0]))
+    assert result["runs"][0]["confusion"]["matrix_seed"] == 0
+    assert [f.name for f in draw_all(impl, result)] == ["roc", "curves", "confusion", "tsne"]
+
+
+def test_analysis_judges_gaps_against_seed_noise(real):
+    _, _, result = real
+    text = " ".join(result["analysis"])
+    assert "C1+M1 (1 conv, 1 MobileNet block) against C2 (2 conv, no MobileNet blocks) has " in text
+    assert "p = " in text and "leave-one-out 5-NN accuracy" in text
+    assert "better" not in text.lower() and "worse" not in text.lower()
+
+
+def test_one_seed_is_untested_and_high_aucs_use_a_log_axis():
+    perfect = [make_result(s, accuracy=1.0) for s in (1, 2)]
+    _, result = compute([group("a", [perfect[0]]), group("b", [perfect[1]])], tsne_points=60)
+    assert result["fpr_scale"] == "log" and 0 < result["fpr_floor"] < 0.01
+    assert result["tsne"]["points"] == 60 and result["tsne"]["perplexity"] == pytest.approx(59 / 3)
+    text = " ".join(result["analysis"])
+    assert "untested" in text and "p = " not in text
+    assert "logarithmic" in text
+    _, noisy = compute([group("a", [make_result(3)]), group("b", [make_result(4)])], tsne_points=60)
+    assert noisy["fpr_scale"] == "linear"
+
+
+def test_template_renders(real):
+    _, impl, result = real
+    figures = [{"name": n, "caption": "c", "alt": "a", "src": "x.png", "number": i, "wide": True}
+               for i, n in enumerate(("roc", "curves", "confusion", "tsne"), 1)]
+    html = make_env().get_template(impl.template).render(s={"result": result, "figures": figures})
+    assert html.count("<caption>") == 2 and html.count("<figure") == 4
+    assert "C1+M1" in html and "t-SNE plane" in html
