@@ -134,5 +134,5 @@ def test_template_renders(real):
     figures = [{"name": n, "caption": "c", "alt": "a", "src": "x.png", "number": i, "wide": True}
                for i, n in enumerate(("roc", "curves", "confusion", "tsne"), 1)]
     html = make_env().get_template(impl.template).render(s={"result": result, "figures": figures})
-    assert html.count("<caption>") == 2 and html.count("<figure") == 4
+    assert html.count("<caption>") == 3 and html.count("<figure") == 4
     assert "C1+M1" in html and "t-SNE plane" in html

@@ -31,19 +31,25 @@ def plot_embedding(coords, labels, classes: list[str], *, ax: Axes | None = None
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
+        for spine in ax.spines.values():  # a light frame: t-SNE axes have no scale worth a black axis line
+            spine.set_visible(True)
+            spine.set_color("0.8")
         ax.set_aspect("equal", adjustable="datalim")
     return ax
 
 
 def plot_embedding_grid(panels: list[dict], classes: list[str]):
-    """One panel per run (``{"label", "coords", "labels"}``), up to three per row, one class legend."""
+    """One panel per run (``{"label", "coords", "labels"}`` and optionally a short ``"note"`` shown right of
+    the title), up to three per row, one class legend."""
     ncols = min(len(panels), 3) or 1
     nrows = -(-len(panels) // ncols) if panels else 1
     fig, axes = new_figure(ncols, nrows, aspect=0.95 if ncols > 1 else 0.7)
     flat = axes.ravel()
     for ax, panel in zip(flat, panels, strict=False):
         plot_embedding(panel["coords"], panel["labels"], classes, ax=ax)
-        ax.set_title(panel["label"])
+        ax.set_title(panel["label"], loc="left")
+        if panel.get("note"):
+            ax.set_title(panel["note"], loc="right", fontsize=7, color="0.3")
     for ax in flat[len(panels):]:
         ax.set_visible(False)
     with house_style():

@@ -26,7 +26,7 @@ def plot_tradeoff(points: list[dict], *, x: str = "params", ax: Axes | None = No
             front = bool(p.get(f"pareto_{x}"))
             ax.errorbar(p[x], 100 * p["accuracy"]["mean"], yerr=100 * (p["accuracy"]["std"] or 0), fmt="o",
                         color="C0", mfc="C0" if front else "white", ms=5, capsize=2, lw=1, zorder=3)
-            ax.annotate(p["label"], (p[x], 100 * p["accuracy"]["mean"]), xytext=(4, 4),
+            ax.annotate(p["label"], (p[x], 100 * p["accuracy"]["mean"]), xytext=(5, 3),
                         textcoords="offset points", fontsize=7)
         front = sorted((p for p in shown if p.get(f"pareto_{x}")), key=lambda p: p[x])
         if len(front) > 1:

@@ -48,17 +48,18 @@ def _missing(x) -> bool:
 
 def pct(x, digits: int = 1) -> str:
     """``0.9712 -> "97.1 %"``; ``None``/NaN -> "–"."""
-    return "–" if _missing(x) else f"{100 * x:.{digits}f} %"
+    return "–" if _missing(x) else f"{100 * x:.{digits}f}\u00a0%"
 
 
 def mean_std(summary: dict, digits: int = 1, percent: bool = True) -> str:
     """A ``summarize()`` dict as ``"97.1 ± 0.4 %"`` (or ``"97.1 %"`` for one seed)."""
     if not summary or _missing(summary.get("mean")):
         return "–"
-    scale, unit = (100, " %") if percent else (1, "")
+    # No-break spaces: "97.1 ± 0.4 %" must not wrap inside a table cell.
+    scale, unit = (100, "\u00a0%") if percent else (1, "")
     text = f"{scale * summary['mean']:.{digits}f}"
     if summary.get("n", 0) > 1:
-        text += f" ± {scale * summary['std']:.{digits}f}"
+        text += f"\u00a0±\u00a0{scale * summary['std']:.{digits}f}"
     return text + unit
 
 

@@ -86,7 +86,8 @@ def size_tradeoff(runs: dict[str, dict[str, Any]]) -> list[str]:
         verdict = ("a gap within seed-to-seed noise" if test["testable"] and not test["significant"]
                    else "a real gap" if test["testable"] else "an untested gap (one seed)")
         text.append(
-            f"The smallest configuration, {smallest}, has {ratio(sized[smallest]['params'], sized[best]['params'], 'parameters')} "
+            f"The smallest configuration, {smallest}, has "
+            f"{ratio(sized[smallest]['params'], sized[best]['params'], 'parameters')} "
             f"than {best} and is {gap} less accurate: {verdict}."
         )
     return text
