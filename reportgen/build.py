@@ -279,11 +279,16 @@ def save_atomic(path: Path, write) -> Path:
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is as readable as any file the user writes
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def write_json_atomic(path: Path, data: Any) -> Path:

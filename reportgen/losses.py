@@ -33,13 +33,3 @@ def make_loss(cfg: TrainConfig) -> LossFn:
         # Squared error between softmax probabilities and one-hot targets (a common "other loss" in courses).
         return lambda z, y: F.mse_loss(F.softmax(z, dim=1), F.one_hot(y, z.shape[1]).to(z.dtype))
     raise ValueError(f"unknown loss {cfg.loss!r}")  # unreachable: the manifest checked it
-
-
-def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:
-    if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}")  # unreachable: the manifest checked it

@@ -36,6 +36,7 @@ class TrainConfig:
     batch_size: PositiveInt = 64
     lr: Annotated[float, Range(0, 10.0, open_low=True)] = 1e-3  # learning rate
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
+    lr_schedule: Literal["constant", "cosine"] = "constant"  # cosine: anneal to 0 over the run's steps
     momentum: Annotated[float, Range(0, 1)] = 0.9  # sgd only
     weight_decay: Annotated[float, Range(0, 1)] = 0.0
     loss: Literal["cross_entropy", "focal", "nll", "mse"] = "cross_entropy"

@@ -21,8 +21,9 @@ import torch
 
 from reportgen.data import DatasetSplits, Split
 from reportgen.errors import TrainingError
-from reportgen.losses import make_loss, make_optimizer
+from reportgen.losses import make_loss
 from reportgen.models import build_model, count_macs, count_params
+from reportgen.optim import make_optimizer, make_scheduler
 from reportgen.plan import PlannedRun
 from reportgen.run_result import RunResult
 
@@ -87,6 +88,8 @@ def train(
     status, reason = "ok", ""
     started = time.perf_counter()
     n = len(train_b)
+    steps_per_epoch = sum(1 for start in range(0, n, cfg.batch_size) if n - start >= MIN_TRAIN_BATCH)
+    scheduler = make_scheduler(cfg, optimizer, steps_per_epoch * cfg.epochs)
     for epoch in range(cfg.epochs):
         t0 = time.perf_counter()
         model.train()
@@ -104,6 +107,8 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             loss_sum += loss.detach() * len(idx)
             correct += (logits.detach().argmax(1) == yb).sum()
             seen += len(idx)
