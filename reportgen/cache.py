@@ -55,6 +55,7 @@ class RunCache:
             history = json.loads((entry / "history.json").read_text())
             with np.load(entry / "arrays.npz") as arrays:
                 test_true, test_prob, test_features = (arrays[k] for k in ("test_true", "test_prob", "test_features"))
+                snapshots = {int(k.split("_")[1]): arrays[k] for k in arrays.files if k.startswith("snapshot_")}
             state_dict = None
             if weights:
                 import torch
@@ -77,6 +78,8 @@ class RunCache:
             status=meta["status"],
             reason=meta["reason"],
             provenance=meta["provenance"],
+            events=meta.get("events", []),
+            feature_snapshots=snapshots,
             state_dict=state_dict,
         )
 
@@ -92,8 +95,9 @@ class RunCache:
             raise CacheError(f"cannot write the run cache under {self.root}: {err.strerror or err}") from None
         try:
             (tmp / "history.json").write_text(json.dumps(result.history))
+            snapshots = {f"snapshot_{epoch}": f for epoch, f in result.feature_snapshots.items()}
             np.savez(tmp / "arrays.npz", test_true=result.test_true, test_prob=result.test_prob,
-                     test_features=result.test_features)
+                     test_features=result.test_features, **snapshots)
             torch.save(result.state_dict or {}, tmp / "weights.pt")
             meta = {
                 "format": FORMAT_VERSION,
@@ -106,6 +110,7 @@ class RunCache:
                 "status": result.status,
                 "reason": result.reason,
                 "provenance": result.provenance,
+                "events": result.events,
                 "sha256": {name: _sha256(tmp / name) for name in _FILES},
             }
             # meta.json last: an entry counts as present only once it exists.

@@ -25,7 +25,7 @@ def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer, steps: in
     ``cosine`` anneals the rate from ``lr`` to 0 by the last step: the weights settle instead of ending on
     whatever the last large step left (a constant rate makes the final epoch's accuracy jump by points).
     """
-    if cfg.lr_schedule == "constant":
+    if cfg.lr_schedule in ("constant", "plateau"):  # plateau decays per epoch: see epoch_control.py
         return None
     if cfg.lr_schedule == "cosine":
         total = max(steps, 1)

@@ -33,6 +33,9 @@ class RunResult:
     status: Status = "ok"
     reason: str = ""  # why a run diverged or failed
     provenance: dict[str, Any] = field(default_factory=dict)  # versions, device, precision, date
+    events: list[dict[str, Any]] = field(default_factory=list)  # {"epoch", "kind", "detail"}: LR decay, early stop
+    # Test-set features after some earlier epochs (``feature_snapshots`` in the manifest): {epoch: (N, D)}.
+    feature_snapshots: dict[int, np.ndarray] = field(default_factory=dict)
     state_dict: dict[str, Any] | None = None
 
     @property

@@ -36,7 +36,11 @@ class TrainConfig:
     batch_size: PositiveInt = 64
     lr: Annotated[float, Range(0, 10.0, open_low=True)] = 1e-3  # learning rate
     optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    lr_schedule: Literal["constant", "cosine"] = "constant"  # cosine: anneal to 0 over the run's steps
+    lr_schedule: Literal["constant", "cosine", "plateau"] = "constant"  # cosine: anneal to 0 over the run
+    plateau_patience: PositiveInt = 2  # plateau: epochs without a better validation loss before decaying
+    plateau_factor: Annotated[float, Range(0, 0.99, open_low=True)] = 0.5  # plateau: lr *= factor
+    early_stopping: PositiveInt | None = None  # stop after this many epochs without a better validation loss
+    feature_snapshots: list[PositiveInt] = ()  # epochs after which test-set features are kept (for t-SNE)
     momentum: Annotated[float, Range(0, 1)] = 0.9  # sgd only
     weight_decay: Annotated[float, Range(0, 1)] = 0.0
     loss: Literal["cross_entropy", "focal", "nll", "mse"] = "cross_entropy"

@@ -10,7 +10,6 @@ Why it is shaped like this (each choice measured on 2 CPU cores, see benchmarks/
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ import numpy as np
 import torch
 
 from reportgen.data import DatasetSplits, Split
+from reportgen.epoch_control import EpochControl
 from reportgen.errors import TrainingError
 from reportgen.losses import make_loss
 from reportgen.models import build_model, count_macs, count_params
@@ -31,10 +31,7 @@ EVAL_BATCH = 1024  # evaluation holds no activations for backward: bigger batche
 # A batch of 1 breaks BatchNorm in training mode; a trailing batch smaller than this is dropped.
 MIN_TRAIN_BATCH = 2
 
-# A mean training loss this many times chance level (ln C for C classes) counts as exploded: no loss
-# reportgen offers stays there while learning (MSE on probabilities and focal loss are bounded by it).
-EXPLODED = 100.0
-HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "epoch_seconds")
+HISTORY_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_seconds")
 EpochCallback = Callable[[int, dict[str, float]], None]
 
 
@@ -85,7 +82,8 @@ def train(
     loss_fn, optimizer = make_loss(cfg), make_optimizer(cfg, model.parameters())
 
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
-    status, reason = "ok", ""
+    control = EpochControl(cfg, data.num_classes, optimizer)
+    snapshots: dict[int, np.ndarray] = {}
     started = time.perf_counter()
     n = len(train_b)
     steps_per_epoch = sum(1 for start in range(0, n, cfg.batch_size) if n - start >= MIN_TRAIN_BATCH)
@@ -118,14 +116,13 @@ def train(
         history["train_acc"].append(correct.item() / max(seen, 1))
         history["val_loss"].append(val_loss)
         history["val_acc"].append(val_acc)
+        history["lr"].append(control.lr())
         history["epoch_seconds"].append(time.perf_counter() - t0)
         if on_epoch is not None:
             on_epoch(epoch, {k: v[-1] for k, v in history.items()})
-        if not math.isfinite(train_loss):
-            status, reason = "diverged", f"training loss became {train_loss} in epoch {epoch + 1}"
-            break
-        if train_loss > EXPLODED * math.log(data.num_classes):
-            status, reason = "diverged", f"training loss exploded to {train_loss:.3g} in epoch {epoch + 1}"
+        if epoch + 1 in cfg.feature_snapshots and epoch + 1 < cfg.epochs:
+            snapshots[epoch + 1] = evaluate(model, test_b, loss_fn, keep_outputs=True)[3]
+        if control.after_epoch(epoch + 1, history, model):
             break
     train_seconds = time.perf_counter() - started
 
@@ -141,8 +138,10 @@ def train(
         params=params,
         macs=macs,
         train_seconds=train_seconds,
-        status=status,
-        reason=reason,
+        status=control.status,
+        reason=control.reason,
+        events=control.events,
+        feature_snapshots=snapshots,
         provenance=provenance(device),
         state_dict={k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()},
     )

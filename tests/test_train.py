@@ -88,3 +88,42 @@ def test_every_loss_is_finite_and_has_gradients(loss):
     value = make_loss(replace(TrainConfig(), loss=loss))(logits, torch.arange(8))
     value.backward()
     assert math.isfinite(float(value.detach())) and logits.grad is not None and logits.grad.abs().sum() > 0
+
+
+def test_early_stopping_stops_at_the_plateau_and_restores_the_best_epoch():
+    spec = support.tiny_spec("mlp", epochs=12, lr=0.01, early_stopping=2)
+    result = support.train_spec(spec, 0)
+    (event,) = result.events
+    assert event["kind"] == "early_stop"
+    stopped = event["epoch"]
+    losses = result.history["val_loss"]
+    assert len(losses) == stopped < 12
+    best = int(np.argmin(losses)) + 1
+    assert stopped - best == 2 and f"weights of epoch {best} restored" in event["detail"]
+    # The test predictions come from the restored weights: retraining for exactly `best` epochs gives them.
+    again = support.train_spec(support.tiny_spec("mlp", epochs=best, lr=0.01), 0)
+    np.testing.assert_allclose(result.test_prob, again.test_prob, atol=1e-6)
+
+
+def test_plateau_schedule_decays_the_learning_rate_and_says_when():
+    spec = support.tiny_spec("mlp", epochs=8, lr=0.01, lr_schedule="plateau", plateau_patience=1)
+    result = support.train_spec(spec, 0)
+    decays = [e for e in result.events if e["kind"] == "lr_decay"]
+    assert decays and "learning rate 0.01 → 0.005" in decays[0]["detail"]
+    assert result.history["lr"][0] == 0.01
+    assert len(result.history["lr"]) == 8
+
+
+def test_feature_snapshots_are_kept_and_survive_the_cache(tmp_path):
+    from reportgen.cache import RunCache
+
+    result = support.train_spec(support.tiny_spec("mlp", epochs=3, feature_snapshots=(1, 2)), 0)
+    assert sorted(result.feature_snapshots) == [1, 2]
+    assert result.feature_snapshots[1].shape == result.test_features.shape
+    assert not np.array_equal(result.feature_snapshots[1], result.test_features)
+    cache = RunCache(tmp_path)
+    cache.save(result)
+    loaded = cache.load(result.key)
+    assert sorted(loaded.feature_snapshots) == [1, 2]
+    np.testing.assert_array_equal(loaded.feature_snapshots[1], result.feature_snapshots[1])
+    assert loaded.events == result.events
