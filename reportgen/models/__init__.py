@@ -7,7 +7,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from reportgen.models import blocks, conv_mobilenet, mlp  # noqa: F401  (registers the models)
+from reportgen.models import blocks, cnn, conv_mobilenet, cs671, mlp  # noqa: F401  (registers the models)
 from reportgen.models.base import MODELS, SUPPLIED, Classifier, count_macs, count_params
 
 __all__ = ["MODELS", "SUPPLIED", "Classifier", "build_model", "count_macs", "count_params", "model_summary"]
