@@ -154,6 +154,7 @@ def build_section(
     """Compute one section from its runs, draw its figures, and store both under ``out_dir``."""
     import matplotlib.pyplot as plt
 
+    from reportgen.figures import house_style
     from reportgen.plan import load_run_data
     from reportgen.sections import SECTIONS, RunGroup, SectionContext
 
@@ -181,7 +182,8 @@ def build_section(
         relative = f"figures/{section.id}-{figure.name}.png"
         fig = figure.draw()
         try:
-            save_atomic(out_dir / relative, lambda path, fig=fig: fig.savefig(path, format="png"))
+            with house_style():  # its savefig settings (dpi, tight box) apply only inside the context
+                save_atomic(out_dir / relative, lambda path, fig=fig: fig.savefig(path, format="png"))
         finally:
             plt.close(fig)
         figures.append({"name": figure.name, "caption": figure.caption, "alt": figure.alt,

@@ -43,16 +43,23 @@ def run_metrics(group: RunGroup) -> dict[str, Any]:
     }
 
 
-def mean_curves(group: RunGroup) -> dict[str, list[float]]:
-    """Per-epoch means over seeds of the four history curves (seeds may stop early when diverged)."""
-    out = {}
-    for key in ("train_loss", "val_loss", "train_acc", "val_acc"):
+def mean_curves(group: RunGroup) -> dict[str, Any]:
+    """Per-epoch means over seeds of the history curves (seeds may stop early when diverged or early-stopped:
+    the means run to the shortest seed), the learning rate per epoch (``"lr"``, empty for runs cached before
+    it was recorded), and the first finished seed's trainer events (``"events"``: ``{"epoch", "kind",
+    "detail"}``, LR decays and early stops) for marking on the curves."""
+    out: dict[str, Any] = {}
+    for key in ("train_loss", "val_loss", "train_acc", "val_acc", "lr"):
         series = [r.history[key] for r in group.results if r.history.get(key)]
         if not series:
             out[key] = []
             continue
         length = min(len(s) for s in series)
         out[key] = [float(v) for v in np.mean([s[:length] for s in series], axis=0)]
+    first = group.results[0] if group.results else None
+    # One seed's events: averaging "when the LR dropped" over seeds has no meaning.
+    out["events"] = [{"epoch": int(e["epoch"]), "kind": str(e["kind"]), "detail": str(e.get("detail", ""))}
+                     for e in (first.events if first else [])]
     return out
 
 
