@@ -204,6 +204,14 @@ def _run(name: str, table: dict, datasets: dict[str, DatasetSpec]) -> RunSpec:
     if train.label_smoothing and train.loss != "cross_entropy":
         raise ManifestError(f'applies to loss "cross_entropy" only, not "{train.loss}"',
                             location=f"{where}.label_smoothing")
+    if train.lr_schedule == "plateau" and train.early_stopping is not None:
+        if train.plateau_patience >= train.early_stopping - 1:
+            # The LR decays after patience + 1 flat epochs; early stopping fires after early_stopping of them.
+            raise ManifestError(
+                f"must be below early_stopping - 1 (= {train.early_stopping - 1}), or training stops before the "
+                "learning rate can ever decay",
+                location=f"{where}.plateau_patience",
+            )
     label = check_value(table.get("label", name), str, f"{where}.label")
     return RunSpec(name, label, dataset, arch, model_options, train)
 

@@ -538,3 +538,14 @@ def test_extends_with_another_arch_replaces_the_model_table(load_ok, tiny_manife
     assert manifest.runs["mobilenet"].arch == "mlp"
     assert manifest.runs["mobilenet"].model_options == {"hidden": (16,)}
     assert manifest.runs["mobilenet"].train.epochs == manifest.runs["conv"].train.epochs
+
+
+def test_plateau_patience_that_can_never_fire_before_early_stopping(load_ok, tiny_manifest_text):
+    schedule = 'lr = 0.01\nlr_schedule = "plateau"\nplateau_patience = 2\nearly_stopping = 3'
+    text = edit(tiny_manifest_text, "lr = 0.01", schedule)
+    with pytest.raises(ManifestError) as info:
+        load_ok(text)
+    assert str(info.value) == (
+        "experiments.toml: runs.conv.plateau_patience: must be below early_stopping - 1 (= 2), or training stops "
+        "before the learning rate can ever decay"
+    )

@@ -162,4 +162,4 @@ def test_figures_json_and_template(real):
                 for f in figures]
     html = make_env().get_template(impl.template).render(s={"result": result, "figures": rendered})
     assert html.count("<caption>") == 2 and html.count("<figure") == 1
-    assert '<small style="white-space: nowrap">3 of 3</small>' in html  # epochs trained, on one line
+    assert '<small class="nowrap">3 of 3</small>' in html  # epochs trained, on one line

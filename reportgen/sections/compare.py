@@ -38,24 +38,27 @@ def run_metrics(group: RunGroup) -> dict[str, Any]:
         "macs": first.macs if first else None,
         "train_seconds": summarize([r.train_seconds for r in group.results]),
         "epochs": group.spec.train.epochs,
+        "epochs_trained": summarize([len(r.history.get("train_loss", [])) for r in group.results]),
         "status": "ok" if all(o.ok for o in group.outcomes) else "incomplete",
         "failures": group.failures,
     }
 
 
 def mean_curves(group: RunGroup) -> dict[str, Any]:
-    """Per-epoch means over seeds of the history curves (seeds may stop early when diverged or early-stopped:
-    the means run to the shortest seed), the learning rate per epoch (``"lr"``, empty for runs cached before
-    it was recorded), and the first finished seed's trainer events (``"events"``: ``{"epoch", "kind",
-    "detail"}``, LR decays and early stops) for marking on the curves."""
+    """Per-epoch means over seeds of the history curves (seeds may stop early when early-stopped: each epoch
+    is averaged over the seeds that reached it, so the curve runs to the longest seed), the learning rate per
+    epoch (``"lr"``, empty for runs cached before it was recorded), and the first finished seed's trainer events
+    (``"events"``: ``{"epoch", "kind", "detail"}``, LR decays and early stops) for marking on the curves."""
     out: dict[str, Any] = {}
     for key in ("train_loss", "val_loss", "train_acc", "val_acc", "lr"):
         series = [r.history[key] for r in group.results if r.history.get(key)]
         if not series:
             out[key] = []
             continue
-        length = min(len(s) for s in series)
-        out[key] = [float(v) for v in np.mean([s[:length] for s in series], axis=0)]
+        padded = np.full((len(series), max(len(s) for s in series)), np.nan)
+        for i, s in enumerate(series):
+            padded[i, : len(s)] = s
+        out[key] = [float(v) for v in np.nanmean(padded, axis=0)]
     first = group.results[0] if group.results else None
     # One seed's events: averaging "when the LR dropped" over seeds has no meaning.
     out["events"] = [{"epoch": int(e["epoch"]), "kind": str(e["kind"]), "detail": str(e.get("detail", ""))}
@@ -71,6 +74,7 @@ class CompareSection(Section):
 
     run_count = (2, None)
     template = "sections/compare.html.j2"
+    version = 2  # 2: trainer events on the curves; epochs actually trained
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         rows = [run_metrics(g) for g in ctx.groups]
@@ -91,7 +95,8 @@ class CompareSection(Section):
         return [
             Figure(
                 "curves",
-                f"Training (solid) and validation (dashed) loss and accuracy per epoch{over}: {labels}.",
+                f"Training (solid) and validation (dashed) loss and accuracy per epoch{over}: {labels}. Vertical "
+                "dashed lines mark learning-rate decays and early stops of the first finished seed, if any.",
                 f"Line charts of loss and accuracy per epoch for {labels}.",
                 lambda: plot_curves_grid(result["curves"]),
                 wide=True,
