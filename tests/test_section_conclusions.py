@@ -102,3 +102,17 @@ def test_sweeps_are_ranked_by_how_far_they_move_accuracy():
         "(best minus worst value).",
         "Runs that did not train: lr = 10 (diverged).",
     ]
+
+
+def test_runs_on_different_data_are_ranked_separately():
+    lines = [dict(row("big (lines)", [0.55, 0.54], 6_500_000), dataset="lines"),
+             dict(row("small (lines)", [0.96, 0.965], 36_000), dataset="lines")]
+    digits = [dict(row("big (digits)", [0.954, 0.955], 6_500_000), dataset="digits"),
+              dict(row("small (digits)", [0.96, 0.961], 36_000), dataset="digits")]
+    result = conclude({"a": output("a", "compare", {"rows": lines}), "b": output("b", "compare", {"rows": digits})})
+    assert [(r["dataset"], r["label"]) for r in result["ranking"]] == [
+        ("digits", "small (digits)"), ("digits", "big (digits)"), ("lines", "small (lines)"), ("lines", "big (lines)")]
+    text = result["findings"]["ranking"]
+    assert text[0] == "On digits: of the 2 configurations in this report, small (digits) has the highest mean test " \
+                      "accuracy (96.0 %)."
+    assert any(t.startswith("On lines: of the 2 configurations") for t in text)

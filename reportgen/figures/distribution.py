@@ -36,11 +36,16 @@ def plot_class_counts(counts: dict[str, list[int]], classes: list[str], *, ax: A
                     ax.annotate(str(c), (i + offset, c), xytext=(0, 2), textcoords="offset points",
                                 ha="center", va="bottom", fontsize=7, color="#c62828", fontweight="bold")
         longest = max((len(c) for c in classes), default=0)
-        rotation = 90 if k > 30 else 45 if longest * k > 60 else 0
-        step = max(1, k // 60)  # past 60 classes, label every step-th one
-        ax.set_xticks(x[::step], classes[::step], rotation=rotation, ha="right" if rotation == 45 else "center")
+        if k > 30:
+            # Too many names to print: number the classes (in the order the tables list them).
+            step = max(1, k // 12)
+            ax.set_xticks(x[::step], [str(i) for i in x[::step]])
+            ax.set_xlabel("class index")
+        else:
+            rotation = 45 if longest * k > 60 else 0
+            ax.set_xticks(x, classes, rotation=rotation, ha="right" if rotation == 45 else "center")
+            ax.set_xlabel("class")
         ax.set_xlim(-0.6, k - 0.4)
-        ax.set_xlabel("class")
         ax.set_ylabel("images")
         ax.grid(axis="x", visible=False)
         ax.legend(frameon=False, ncols=len(counts), loc="lower center", bbox_to_anchor=(0.5, 1.0))
@@ -72,6 +77,8 @@ def plot_samples(images: list[list], classes: list[str]):
                     else:  # greyscale (or an unusual channel count: its first channel)
                         ax.imshow(img[0], cmap="gray", vmin=0, vmax=255)
                 if i == 0:
-                    ax.set_title(name, fontsize=8)
+                    # "length=7 width=1 angle=0 colour=red" style names: one factor per line.
+                    long = len(name) > 10
+                    ax.set_title(name.replace(" ", "\n") if long else name, fontsize=6 if long else 8)
     fig.get_layout_engine().set(w_pad=0.01, h_pad=0.01, wspace=0.02, hspace=0.02)
     return fig

@@ -17,7 +17,7 @@ import numpy as np
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.compare import run_metrics
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import count, pct, points, ratio
+from reportgen.sections.text import count, pct, points, pvalue, ratio
 
 
 def block_counts(spec) -> tuple[int | None, int | None]:
@@ -56,7 +56,7 @@ def verdict(test: dict[str, Any]) -> str:
     """How a ``compare_seeds`` result reads in a sentence (never "better" unless it beats the noise)."""
     if not test["testable"]:
         return "untested: one seed gives no estimate of seed-to-seed noise"
-    p = "p < 0.001" if test["p"] < 0.001 else f"p = {test['p']:.3f}"
+    p = pvalue(test["p"])
     return f"larger than seed-to-seed noise ({p})" if test["significant"] else f"within seed-to-seed noise ({p})"
 
 
@@ -67,6 +67,7 @@ class BlockMixSection(Section):
         sort_by: Literal["manifest", "accuracy", "params"] = "manifest"  # table row order
 
     run_count = (2, None)
+    version = 2  # 2: rows name their dataset; "p < 0.001"
     template = "sections/block_mix.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:

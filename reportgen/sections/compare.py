@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import pct, points, ratio
+from reportgen.sections.text import pct, points, pvalue, ratio
 
 METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
 
@@ -33,6 +33,7 @@ def run_metrics(group: RunGroup) -> dict[str, Any]:
     return {
         "run": group.name,
         "label": group.label,
+        "dataset": dataset_label(group),
         **{m: summarize(v) for m, v in per_seed.items()},
         "params": first.params if first else None,
         "macs": first.macs if first else None,
@@ -42,6 +43,13 @@ def run_metrics(group: RunGroup) -> dict[str, Any]:
         "status": "ok" if all(o.ok for o in group.outcomes) else "incomplete",
         "failures": group.failures,
     }
+
+
+def dataset_label(group: RunGroup) -> str:
+    """The dataset a run trains on, with any override (a sweep's other split): runs are only ranked against
+    runs on the same data."""
+    extra = ", ".join(f"{k} = {v}" for k, v in sorted(group.spec.dataset_overrides.items()))
+    return f"{group.spec.dataset} ({extra})" if extra else group.spec.dataset
 
 
 def mean_curves(group: RunGroup) -> dict[str, Any]:
@@ -74,7 +82,7 @@ class CompareSection(Section):
 
     run_count = (2, None)
     template = "sections/compare.html.j2"
-    version = 2  # 2: trainer events on the curves; epochs actually trained
+    version = 3  # 3: rows name their dataset; "p < 0.001"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         rows = [run_metrics(g) for g in ctx.groups]
@@ -124,10 +132,10 @@ def analysis(rows: list[dict[str, Any]]) -> list[str]:
         if not test["testable"]:
             verdict = "With one seed per run there is no estimate of seed-to-seed noise, so this gap is not tested."
         elif test["significant"]:
-            verdict = f"The gap is larger than the seed-to-seed spread (Welch's t-test p = {test['p']:.3f})."
+            verdict = f"The gap is larger than the seed-to-seed spread (Welch's t-test {pvalue(test['p'])})."
         else:
             verdict = (
-                f"The gap is within seed-to-seed noise (Welch's t-test p = {test['p']:.3f}): "
+                f"The gap is within seed-to-seed noise (Welch's t-test {pvalue(test['p'])}): "
                 "the data do not show either run to be better."
             )
         text.append(f"{lead} {verdict}")

@@ -30,7 +30,7 @@ def collect_runs(outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
             acc = row.get("accuracy")
             if isinstance(acc, dict) and acc.get("n") and "label" in row and row["label"] not in runs:
                 runs[row["label"]] = {"accuracy": acc, "params": row.get("params"), "macs": row.get("macs"),
-                                      "section": output["id"]}
+                                      "section": output["id"], "dataset": row.get("dataset", "")}
     return runs
 
 
@@ -45,7 +45,7 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
         test = compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if label != best_label else None
         if test is not None and test["testable"] and not test["significant"]:
             tied.append(label)
-        table.append({"label": label, "accuracy": run["accuracy"], "params": run["params"], "macs": run["macs"],
+        table.append({"rank": len(table) + 1, "label": label, "accuracy": run["accuracy"], "params": run["params"], "macs": run["macs"],
                       "gap": None if test is None else test["diff"], "p": None if test is None else test["p"],
                       "significant": None if test is None else test["significant"]})
     text = [f"Of the {len(ordered)} configurations in this report, {best_label} has the highest mean test accuracy "
@@ -153,8 +153,17 @@ class ConclusionsSection(Section):
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         outputs = {k: v for k, v in ctx.outputs.items() if k != ctx.section.id}
         runs = collect_runs(outputs)
-        table, rank_text = ranking(runs)
-        findings = {"ranking": rank_text, "size": size_tradeoff(runs)}
+        # Accuracies on different data do not compare: rank and relate size to accuracy per dataset.
+        datasets = sorted({r["dataset"] for r in runs.values()})
+        table, rank_text, size_text = [], [], []
+        for dataset in datasets:
+            subset = {k: v for k, v in runs.items() if v["dataset"] == dataset}
+            rows, text = ranking(subset)
+            prefix = f"On {dataset}: " if len(datasets) > 1 else ""
+            table += [{**row, "dataset": dataset} for row in rows]
+            rank_text += [prefix + t[0].lower() + t[1:] if prefix else t for t in text]
+            size_text += [prefix + t[0].lower() + t[1:] if prefix else t for t in size_tradeoff(subset)]
+        findings = {"ranking": rank_text, "size": size_text}
         collapses = recall_collapses(outputs)
         scarce = under_represented(outputs)
         if scarce:

@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import numpy as np
 import torch
 
 from reportgen.params import Range
@@ -21,7 +22,7 @@ from reportgen.sections.text import count, pct
 
 SPLITS = ("train", "val", "test")
 UNDER = 0.5  # a class is under-represented in training below this fraction of the median class count
-SAMPLE_CLASSES = 20  # sample images are shown for at most this many classes
+SAMPLE_CLASSES = 12  # sample images are shown for at most this many classes (spread over the list)
 SAMPLE_SIDE = 48  # sample images are stored at most this many pixels on a side (the JSON stays small)
 
 
@@ -87,8 +88,11 @@ def samples(data, per_class: int) -> dict[str, Any] | None:
     if per_class <= 0:
         return None
     x, y = data.train.x, data.train.y
-    picked, classes = [], list(data.classes[:SAMPLE_CLASSES])
-    for i in range(len(classes)):
+    # Many classes (the 96 lines): show classes spread evenly over the list rather than only the first few.
+    k = len(data.classes)
+    chosen = np.unique(np.linspace(0, k - 1, min(k, SAMPLE_CLASSES)).round().astype(int))
+    picked, classes = [], [data.classes[i] for i in chosen]
+    for i in chosen.tolist():
         idx = (y == i).nonzero().flatten()[:per_class]  # the splits are in seeded random order already
         images = x[idx]
         if images.shape[-1] > SAMPLE_SIDE or images.shape[-2] > SAMPLE_SIDE:
@@ -129,6 +133,7 @@ class DataSection(Section):
         samples_per_class: Annotated[int, Range(0, 10)] = 3  # training images shown per class (0: none)
 
     run_count = (1, None)
+    version = 2  # 2: many-class datasets get a summary table, numbered bars and spread-out samples
     template = "sections/data.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:

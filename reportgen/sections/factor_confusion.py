@@ -20,7 +20,7 @@ from sklearn.metrics import confusion_matrix
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import pct, points
+from reportgen.sections.text import pct, points, pvalue
 
 WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
@@ -167,9 +167,9 @@ def describe(e: dict[str, Any]) -> str:
         if not test["testable"]:
             sentence += f", {gap}; with one seed the gap is not tested against seed-to-seed noise"
         elif test["significant"]:
-            sentence += f", {gap}, more than seed-to-seed noise (p = {test['p']:.3f})"
+            sentence += f", {gap}, more than seed-to-seed noise ({pvalue(test['p'])})"
         else:
-            sentence += f"; its gap to {nxt['name']} is within seed-to-seed noise (p = {test['p']:.3f})"
+            sentence += f"; its gap to {nxt['name']} is within seed-to-seed noise ({pvalue(test['p'])})"
     text.append(sentence + ".")
     # Raw accuracy favours factors with few levels; against always answering the commonest level, another
     # factor may be the weakest ("length 52 % right" is barely above its 50 % baseline).
@@ -213,9 +213,9 @@ def compare_runs(entries: list[dict[str, Any]]) -> str | None:
     if not test["testable"]:
         verdict = "with one seed per run this gap is not tested against seed-to-seed noise"
     elif test["significant"]:
-        verdict = f"larger than seed-to-seed noise (p = {test['p']:.3f})"
+        verdict = f"larger than seed-to-seed noise ({pvalue(test['p'])})"
     else:
-        verdict = f"within seed-to-seed noise (p = {test['p']:.3f}), so neither run is shown to be better on it"
+        verdict = f"within seed-to-seed noise ({pvalue(test['p'])}), so neither run is shown to be better on it"
     return (f"{a['label']} and {b['label']} differ most on {fa['name']}: {ms(fa['accuracy'])} vs "
             f"{ms(fb['accuracy'])} right, a gap of {points(test['diff'])}; {verdict}.")
 
@@ -231,6 +231,7 @@ class FactorConfusionSection(Section):
         units: dict[str, str] = field(default_factory=lambda: {"angle": "°"})
 
     run_count = (1, None)
+    version = 2  # 2: "p < 0.001"
     template = "sections/factor_confusion.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:

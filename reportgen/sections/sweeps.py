@@ -22,7 +22,7 @@ from reportgen.params import check_value, parameters
 from reportgen.registry import did_you_mean
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import pct, points
+from reportgen.sections.text import pct, points, pvalue
 from reportgen.specs import RunSpec, SectionSpec, TrainConfig
 
 PANELS_PER_FIGURE = 6  # two rows of three small panels
@@ -103,6 +103,7 @@ class SweepsSection(Section):
         factors: dict[str, list[Any]]
 
     run_count = (1, 1)  # the baseline
+    version = 2  # 2: "p < 0.001"
     example_options: ClassVar[dict[str, Any]] = {"factors": {"lr": [0.003, 0.03]}}
     template = "sections/sweeps.html.j2"
 
@@ -252,8 +253,8 @@ def _noise(test: dict[str, Any]) -> str:
     if not test["testable"]:
         return "not tested against seed-to-seed noise (one seed per run)"
     if test["significant"]:
-        return f"larger than seed-to-seed noise (Welch's t-test p = {test['p']:.3f})"
-    return f"within seed-to-seed noise (Welch's t-test p = {test['p']:.3f})"
+        return f"larger than seed-to-seed noise (Welch's t-test {pvalue(test['p'])})"
+    return f"within seed-to-seed noise (Welch's t-test {pvalue(test['p'])})"
 
 
 def _against_baseline(name: str, best: dict[str, Any], base: dict[str, Any], test: dict[str, Any]) -> str:

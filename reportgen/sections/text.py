@@ -34,3 +34,8 @@ def count(n: float | None) -> str:
             value = n / size
             return f"{value:.3g} {suffix}"
     return f"{n:g}"
+
+
+def pvalue(p: float) -> str:
+    """``"p = 0.021"``, or ``"p < 0.001"`` rather than the misleading ``"p = 0.000"``."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
