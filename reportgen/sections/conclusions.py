@@ -45,7 +45,8 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
         test = compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if label != best_label else None
         if test is not None and test["testable"] and not test["significant"]:
             tied.append(label)
-        table.append({"rank": len(table) + 1, "label": label, "accuracy": run["accuracy"], "params": run["params"], "macs": run["macs"],
+        table.append({"rank": len(table) + 1, "label": label, "accuracy": run["accuracy"],
+                      "params": run["params"], "macs": run["macs"],
                       "gap": None if test is None else test["diff"], "p": None if test is None else test["p"],
                       "significant": None if test is None else test["significant"]})
     text = [f"Of the {len(ordered)} configurations in this report, {best_label} has the highest mean test accuracy "
