@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 
 from reportgen.errors import RenderError
-from reportgen.sections.text import count
+from reportgen.sections.text import count, pvalue
 
 
 def builtin_templates() -> Path:
@@ -38,7 +38,7 @@ def make_env(extra: Path | None = None) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(pct=pct, mean_std=mean_std, num=num, count=count, seconds=seconds)
+    env.filters.update(pct=pct, mean_std=mean_std, num=num, count=count, seconds=seconds, pvalue=pvalue)
     return env
 
 

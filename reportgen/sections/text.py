@@ -20,6 +20,8 @@ def ratio(a: float | None, b: float | None, what: str) -> str:
         return f"unknown {what}"
     if abs(a / b - 1) < 0.005:
         return f"the same number of {what}"
+    if 1 / 1.1 < a / b < 1.1:  # "1.0× fewer" says nothing: give the percentage
+        return f"{abs(a / b - 1) * 100:.0f} % {'more' if a > b else 'fewer'} {what}"
     if a > b:
         return f"{a / b:.1f}× more {what}"
     return f"{b / a:.1f}× fewer {what}"
