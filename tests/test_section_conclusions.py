@@ -69,11 +69,12 @@ def test_runs_in_several_sections_are_counted_once_and_size_is_related_to_accura
 def test_recall_collapse_on_under_represented_classes_is_noticed():
     recalls = [0.98, 0.97, 0.99, 0.96, 0.40, 0.97, 0.98, 0.55, 0.97, 0.96]
     result = conclude({
-        "data": output("data", "data", {"datasets": [{"under_represented": ["4", "7"]}]}),
+        "data": output("data", "data", {"datasets": [{"under_represented": [
+            {"class": "4", "count": 25, "share": 0.08}, {"class": "7", "count": 25, "share": 0.08}]}]}),
         "confusion": output("confusion", "confusion", {"runs": [per_class("C4", recalls)]}),
     })
     classes = result["findings"]["classes"]
-    assert classes[0] == "The training data under-represents class 4, 7."
+    assert classes[0] == "The training data under-represents classes 4 and 7."
     assert "C4's recall collapses on class 4 (40.0 %), 7 (55.0 %)" in classes[1]
 
 

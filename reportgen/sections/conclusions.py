@@ -119,7 +119,8 @@ def under_represented(outputs: dict[str, dict[str, Any]]) -> list[str]:
     for output in outputs.values():
         if output.get("type") == "data":
             for dataset in output["result"].get("datasets", []):
-                classes += [str(c) for c in dataset.get("under_represented", [])]
+                # The data section lists {"class", "count", "share"} entries.
+                classes += [str(c["class"] if isinstance(c, dict) else c) for c in dataset.get("under_represented", [])]
     return sorted(set(classes))
 
 
@@ -168,7 +169,8 @@ class ConclusionsSection(Section):
         collapses = recall_collapses(outputs)
         scarce = under_represented(outputs)
         if scarce:
-            collapses.insert(0, f"The training data under-represents class {', '.join(scarce)}.")
+            which = f"class {scarce[0]}" if len(scarce) == 1 else f"classes {', '.join(scarce[:-1])} and {scarce[-1]}"
+            collapses.insert(0, f"The training data under-represents {which}.")
             if len(collapses) == 1:
                 collapses.append("No run's recall collapses on any class despite that.")
         findings["classes"] = collapses
