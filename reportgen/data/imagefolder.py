@@ -20,10 +20,8 @@ from reportgen.data.split import (
     Caps,
     CapsApplyTo,
     Fractions,
-    cap_splits,
     check_fractions,
-    stratified_split,
-    take,
+    split_and_cap,
 )
 from reportgen.errors import DataError
 from reportgen.params import Length, Range
@@ -135,6 +133,5 @@ def imagefolder_csv(
     index = {name: i for i, name in enumerate(classes)}
     y = torch.tensor([index[label] for _, _, label in rows], dtype=torch.int64)
     full = Split(x.contiguous(), y)
-    splits = tuple(take(full, idx) for idx in stratified_split(y, fractions, seed))
-    train, val, test = cap_splits(splits, class_caps, caps_apply_to, classes, seed)
+    train, val, test = split_and_cap(full, fractions, class_caps, caps_apply_to, classes, seed)
     return DatasetSplits(train, val, test, classes)

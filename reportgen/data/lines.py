@@ -46,10 +46,7 @@ from reportgen.data.split import (
     Caps,
     CapsApplyTo,
     Fractions,
-    cap_splits,
-    check_fractions,
-    stratified_split,
-    take,
+    split_and_cap,
 )
 from reportgen.params import Range
 
@@ -212,6 +209,5 @@ def lines(
     del base_dir  # generated, nothing to read
     full = generate(per_class, seed)
     classes = tuple(class_name(*f) for f in class_factors())
-    splits = tuple(take(full, idx) for idx in stratified_split(full.y, check_fractions(split), seed))
-    train, val, test = cap_splits(splits, class_caps, caps_apply_to, classes, seed)
+    train, val, test = split_and_cap(full, split, class_caps, caps_apply_to, classes, seed)
     return DatasetSplits(train, val, test, classes)

@@ -16,10 +16,7 @@ from reportgen.data.split import (
     Caps,
     CapsApplyTo,
     Fractions,
-    cap_splits,
-    check_fractions,
-    stratified_split,
-    take,
+    split_and_cap,
 )
 
 
@@ -60,6 +57,5 @@ def mnist5k(
     x, y = _digits()
     full = Split(x, y)
     classes = tuple(str(d) for d in range(10))
-    splits = tuple(take(full, idx) for idx in stratified_split(y, check_fractions(split), seed))
-    train, val, test = cap_splits(splits, class_caps, caps_apply_to, classes, seed)
+    train, val, test = split_and_cap(full, split, class_caps, caps_apply_to, classes, seed)
     return DatasetSplits(train, val, test, classes)

@@ -157,3 +157,12 @@ def cap_splits(
         val = apply_class_caps(val, caps, classes, seed + 1)
         test = apply_class_caps(test, caps, classes, seed + 2)
     return train, val, test
+
+
+def split_and_cap(
+    full: Split, split, class_caps: dict[str, int] | None, caps_apply_to: str, classes: tuple[str, ...], seed: int
+) -> tuple[Split, Split, Split]:
+    """The whole dataset split ``[train, val, test]`` per class (seeded), then class caps applied: what every
+    dataset kind without an official split does."""
+    splits = tuple(take(full, idx) for idx in stratified_split(full.y, check_fractions(split), seed))
+    return cap_splits(splits, class_caps, caps_apply_to, classes, seed)
