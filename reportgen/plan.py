@@ -52,7 +52,8 @@ def make_plan(manifest: Manifest, only: list[str] | None = None) -> Plan:
     if only:
         for sid in only:
             if sid not in manifest.sections:
-                raise ManifestError(f'unknown section "{sid}"{did_you_mean(sid, manifest.sections)}',
+                hint = did_you_mean(sid, manifest.sections) or f" (sections: {', '.join(manifest.sections)})"
+                raise ManifestError(f'unknown section "{sid}"{hint}',
                                     location="--section", file=manifest.path.name)
         sections = tuple(s for s in manifest.sections.values() if s.id in only)
     else:

@@ -106,7 +106,7 @@ def test_unknown_section_in_filter(plan_of, tiny_manifest_text):
 def test_unknown_section_in_filter_without_suggestion(plan_of, tiny_manifest_text):
     with pytest.raises(ManifestError) as info:
         plan_of(tiny_manifest_text, ["zzz"])
-    assert str(info.value) == 'experiments.toml: --section: unknown section "zzz"'
+    assert str(info.value) == 'experiments.toml: --section: unknown section "zzz" (sections: compare, confusion)'
 
 
 # --- what the key hashes -----------------------------------------------------------------------------------
