@@ -47,7 +47,46 @@ def build_parser() -> argparse.ArgumentParser:
     sections.add_argument("manifest", type=Path, help="the manifest, e.g. experiments.toml")
     _common(sections)
     sections.set_defaults(func=cmd_sections)
+
+    grade = commands.add_parser(
+        "grade",
+        help="grade students' reports (PDF, HTML, Markdown, text, DOCX) against the manifest's questions",
+        description="Read each report, find which of the manifest's questions it answers, extract its numbers, "
+        "check them for consistency (and against a reproduction with --reference) and write a grade sheet per "
+        "report: OUT/<name>.html, .pdf and .json, plus OUT/results.json in Gradescope's format. The grade is a "
+        "suggestion; a human decides.",
+    )
+    _grading_args(grade)
+    grade.add_argument("--no-pdf", action="store_true", help="write the HTML and JSON grade sheets only")
+    grade.set_defaults(func=cmd_grade)
+
+    compare = commands.add_parser(
+        "compare",
+        help="grade a whole class and compare: reports x questions, headline metrics, flags, shared numbers",
+        description="Grade every report, then write OUT/compare.html and OUT/compare.csv: reports x questions with "
+        "coverage, headline metrics and flag counts, and the pairs of reports that share identical unusual "
+        "numbers or long identical passages. Each report's OUT/<name>.json is written too.",
+    )
+    _grading_args(compare)
+    compare.add_argument("--pdf", action="store_true", help="also write compare.pdf")
+    compare.set_defaults(func=cmd_compare)
     return parser
+
+
+def _grading_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
+                        help="students' reports (files, or folders of them)")
+    parser.add_argument("--manifest", "-m", type=Path, required=True,
+                        help="the manifest whose sections are the questions (e.g. examples/itu-a3-course.toml)")
+    parser.add_argument("--reference", "-r", type=Path, metavar="DIR",
+                        help="a built report's output folder (or its results.json) to compare claims against")
+    parser.add_argument("--out", "-o", type=Path, default=Path("grades"), metavar="DIR",
+                        help="where the grade sheets go (default: grades/)")
+    parser.add_argument("--max-mb", type=float, default=20.0, metavar="MB",
+                        help="refuse reports larger than this (default: 20 MB)")
+    parser.add_argument("--max-pages", type=int, default=200, metavar="N",
+                        help="refuse PDFs with more pages than this (default: 200)")
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only errors and the summary")
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +128,60 @@ def cmd_sections(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[5])
     return 0
+
+
+def _grade_batch(args: argparse.Namespace):
+    from reportgen.grade.batch import grade_files
+    from reportgen.grade.reading import ReadLimits
+
+    def report(path: Path, grade, why: str) -> None:
+        if grade is None:
+            print(f"Error: {why}", file=sys.stderr)
+        elif not args.quiet:
+            flags = ", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s, n in _severity_counts(grade) if n) or "no flags"
+            print(f"{path.name}: {grade.score:g} / {grade.max_score:g} ({flags}; {grade.seconds:.2f} s)")
+
+    limits = ReadLimits(max_bytes=int(args.max_mb * 1_000_000), max_pages=args.max_pages)
+    return grade_files(args.reports, args.manifest, reference=args.reference, limits=limits, on_file=report)
+
+
+def _severity_counts(grade) -> list[tuple[str, int]]:
+    return [(s, sum(f.severity == s for f in grade.flags)) for s in ("error", "warning", "info")]
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    from reportgen.grade.sheet import report_stems, write_grade, write_gradescope
+
+    batch = _grade_batch(args)
+    for grade, stem in zip(batch.grades, report_stems(batch.grades), strict=True):
+        write_grade(grade, args.out, pdf=not args.no_pdf, stem=stem)
+    if batch.grades:
+        write_gradescope(batch.grades, args.out)
+        print(f"wrote {len(batch.grades)} grade sheet(s) and results.json to {args.out}/")
+    if batch.failures:
+        print(f"{len(batch.failures)} report(s) could not be graded (see the errors above)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import json
+
+    from reportgen.build import save_atomic
+    from reportgen.grade.compare import compare_grades, write_comparison
+    from reportgen.grade.sheet import report_stems
+
+    batch = _grade_batch(args)
+    if not batch.grades:
+        print("Error: no report could be graded", file=sys.stderr)
+        return 1
+    for grade, stem in zip(batch.grades, report_stems(batch.grades), strict=True):
+        text = json.dumps(grade.to_json(), indent=2, ensure_ascii=False)
+        save_atomic(args.out / f"{stem}.json", lambda tmp, text=text: Path(tmp).write_text(text, encoding="utf-8"))
+    comparison = compare_grades(batch.grades)
+    written = write_comparison(comparison, args.out, pdf=args.pdf)
+    print(f"wrote {', '.join(str(p) for p in written)}; {len(comparison.pairs)} suspicious pair(s)")
+    return 1 if batch.failures else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,3 +52,15 @@ class CacheError(ReportgenError):
 
 class RenderError(ReportgenError):
     """The report could not be rendered (a template error, or WeasyPrint failed)."""
+
+
+class ReportReadError(ReportgenError):
+    """A student's report could not be read (unknown format, malformed or encrypted PDF, over a size limit).
+
+    Names the file; grading goes on with the other reports.
+    """
+
+    def __init__(self, message: str, *, file: str = "") -> None:
+        self.message = message
+        self.file = file
+        super().__init__(f"{file}: {message}" if file else message)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.errors import ManifestError
+from reportgen.grade.rubric import parse_grading
 from reportgen.params import check_params, check_value
 from reportgen.registry import did_you_mean
 from reportgen.specs import (
@@ -28,7 +29,7 @@ from reportgen.specs import (
     TrainConfig,
 )
 
-TOP_LEVEL = ("report", "datasets", "runs", "sections")
+TOP_LEVEL = ("report", "datasets", "runs", "sections", "grading")
 RUN_KEYS = ("extends", "dataset", "model", "label", *(f.name for f in fields(TrainConfig)))
 SECTION_KEYS = ("type", "title", "question", "marks", "runs", "notes", "number")
 # Ids become file names and HTML anchors: keep them to a safe alphabet.
@@ -79,7 +80,8 @@ def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Man
             sections[sid] = replace(section, derived=tuple(derived))
     if not sections:
         raise ManifestError("the manifest has no [sections.ID] table: nothing to report", location="sections")
-    return Manifest(path, sha256, report, datasets, runs, sections)
+    grading = parse_grading(data.get("grading", {}), runs=runs, sections=sections)
+    return Manifest(path, sha256, report, datasets, runs, sections, grading)
 
 
 def _table(data: dict, key: str, where: str | None = None) -> dict:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from reportgen.grade.rubric import GradingSpec
 from reportgen.params import Range
 
 PositiveInt = Annotated[int, Range(1)]
@@ -101,6 +102,7 @@ class Manifest:
     datasets: dict[str, DatasetSpec]
     runs: dict[str, RunSpec]
     sections: dict[str, SectionSpec]  # in manifest order
+    grading: GradingSpec = field(default_factory=GradingSpec)  # the [grading] table: grade's setting
 
     @property
     def base_dir(self) -> Path:

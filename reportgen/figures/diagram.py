@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch, Rectangle
 
 from reportgen.figures.style import FULL_WIDTH, house_style, new_figure
-from reportgen.sections.text import count, pct
+from reportgen.text import count, pct
 
 COLOURS = {
     "input": "#d9d9d9",

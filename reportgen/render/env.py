@@ -14,7 +14,7 @@ from pathlib import Path
 import jinja2
 
 from reportgen.errors import RenderError
-from reportgen.sections.text import count, pvalue
+from reportgen.text import count, pvalue
 
 
 def builtin_templates() -> Path:

@@ -16,7 +16,7 @@ from itertools import groupby
 from typing import Any, Literal
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
-from reportgen.sections.text import count, pct, ratio
+from reportgen.text import count, pct, ratio
 
 MAX_BOXES = 25  # a diagram with more boxes than this groups layers into blocks ("auto")
 MAX_ROWS = 40  # a table with more rows than this groups layers into blocks ("auto")

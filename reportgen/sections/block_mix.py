@@ -17,7 +17,7 @@ import numpy as np
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.compare import run_metrics
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import count, pct, points, pvalue, ratio
+from reportgen.text import count, pct, points, pvalue, ratio
 
 
 def block_counts(spec) -> tuple[int | None, int | None]:

@@ -14,7 +14,7 @@ from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import pct, points, pvalue, ratio
+from reportgen.text import pct, points, pvalue, ratio
 
 METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
 

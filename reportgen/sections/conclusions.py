@@ -16,7 +16,7 @@ import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds
-from reportgen.sections.text import pct, points, ratio
+from reportgen.text import pct, points, ratio
 
 # A class whose recall is this far (in points) below the run's median class recall has "collapsed".
 COLLAPSE_POINTS = 0.15

@@ -14,7 +14,7 @@ from sklearn.metrics import classification_report, confusion_matrix
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import summarize
-from reportgen.sections.text import pct
+from reportgen.text import pct
 
 AVERAGES = ("macro avg", "weighted avg")
 

@@ -18,7 +18,7 @@ import torch
 
 from reportgen.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
-from reportgen.sections.text import count, pct
+from reportgen.text import count, pct
 
 SPLITS = ("train", "val", "test")
 UNDER = 0.5  # a class is under-represented in training below this fraction of the median class count

@@ -20,7 +20,7 @@ from sklearn.metrics import confusion_matrix
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import pct, points, pvalue
+from reportgen.text import pct, points, pvalue
 
 WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 

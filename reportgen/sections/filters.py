@@ -21,7 +21,7 @@ from reportgen.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.predictions import image_list
 from reportgen.sections.stats import summarize
-from reportgen.sections.text import pct
+from reportgen.text import pct
 
 DEAD = 0.05  # a filter whose L2 norm is below this fraction of the layer's largest is "near-dead"
 MAX_INPUTS = 32  # input channels shown per filter of a standard conv (a row of k×k tiles each)

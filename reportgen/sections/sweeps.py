@@ -22,8 +22,8 @@ from reportgen.params import check_value, parameters
 from reportgen.registry import did_you_mean
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import pct, points, pvalue
 from reportgen.specs import RunSpec, SectionSpec, TrainConfig
+from reportgen.text import pct, points, pvalue
 
 PANELS_PER_FIGURE = 6  # two rows of three small panels
 CHANCE_FACTOR = 1.5  # test accuracy under this many times the chance level counts as "did not learn"

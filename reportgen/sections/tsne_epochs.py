@@ -22,7 +22,7 @@ from reportgen.run_result import RunResult
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.block_mix import verdict
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import pct, points
+from reportgen.text import pct, points
 
 MEASURES = ("silhouette", "knn_accuracy")
 

@@ -23,7 +23,7 @@ from reportgen.sections.block_mix import block_counts, verdict
 from reportgen.sections.compare import mean_curves
 from reportgen.sections.confusion import describe, group_confusion
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.sections.text import pct, ratio
+from reportgen.text import pct, ratio
 
 CURVE_POINTS = 200  # at most this many points per stored ROC curve
 LOG_FPR_ABOVE = 0.99  # every micro and macro AUC above this: the ROC figure uses a log FPR axis

@@ -1,4 +1,4 @@
-"""Small number-to-words helpers for generated analysis text (one formatting convention everywhere)."""
+"""Small number-to-words helpers for generated text: reports, analysis and grade sheets (one convention)."""
 
 from __future__ import annotations
 

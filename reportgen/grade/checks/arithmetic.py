@@ -1,0 +1,163 @@
+"""Checks that need only arithmetic: a number against the matrix it came from, against its range, against the
+test set's size, and recall that is only accuracy again."""
+
+from __future__ import annotations
+
+from reportgen.grade.checks import Findings, check, flag
+from reportgen.grade.model import Claim, Flag, Matrix
+from reportgen.grade.rubric import TestSet
+
+NEAR_LINES = 6  # claims this close, under one heading, are about the same model
+
+
+def _near(f: Findings, a: Claim, b: Claim) -> bool:
+    return abs(a.location.line - b.location.line) <= NEAR_LINES and f.same_block(a.location.line, b.location.line)
+
+
+def _test_claims(f: Findings, metric: str) -> list[Claim]:
+    return [c for c in f.claims if c.metric == metric and c.split in ("test", "")]
+
+
+@check("ACCURACY_MISMATCH", "A stated accuracy differs from trace/total of the confusion matrix given for the same "
+                            "model by more than rounding.")
+def accuracy_mismatch(f: Findings) -> list[Flag]:
+    flags = []
+    for matrix in f.matrices:
+        line = matrix.location.line
+        candidates = [c for c in _test_claims(f, "accuracy") if f.same_block(c.location.line, line)]
+        if not candidates:
+            continue
+        claim = min(candidates, key=lambda c: abs(c.location.line - line))
+        if abs(claim.value - matrix.accuracy) > claim.tolerance:
+            flags.append(flag(
+                "ACCURACY_MISMATCH", "error",
+                f"accuracy {claim.as_written} does not match the confusion matrix at {matrix.location}: "
+                f"trace {matrix.trace:,} / total {matrix.total:,} = {matrix.accuracy:.4f}",
+                claim.context, claim.location.line, str(claim.location)))
+    return flags
+
+
+@check("RECALL_EQUALS_ACCURACY", "Recall is identical to accuracy everywhere it is reported: micro- or "
+                                 "weighted-averaged recall, which says nothing beyond accuracy.")
+def recall_equals_accuracy(f: Findings) -> list[Flag]:
+    if all(t.balanced for t in f.grading.all_test_sets()):
+        return []  # on a balanced test set macro recall equals accuracy too: equality proves nothing
+    pairs = []
+    accuracies = _test_claims(f, "accuracy")
+    for recall in _test_claims(f, "recall"):
+        if recall.average == "macro":
+            continue
+        near = [a for a in accuracies if _near(f, a, recall)]
+        if near:
+            pairs.append((recall, min(near, key=lambda a: abs(a.location.line - recall.location.line))))
+    if not pairs or any(abs(r.value - a.value) > 1e-9 for r, a in pairs):
+        return []
+    recall, accuracy = pairs[0]
+    return [flag("RECALL_EQUALS_ACCURACY", "warning",
+                 f"recall equals accuracy in all {len(pairs)} places both are given (e.g. {recall.as_written}): that "
+                 "is micro- or weighted-averaged recall, which is accuracy again; per-class or macro recall "
+                 "would show the classes the model misses",
+                 f"{accuracy.context} / {recall.context}", recall.location.line, str(recall.location))]
+
+
+def test_set_of(f: Findings, classes: int, about: str) -> TestSet | None:
+    """The course's test set a table of ``classes`` classes about ``about`` refers to."""
+    sets = f.grading.all_test_sets()
+    if len(sets) == 1:
+        return sets[0]
+    by_keyword = [t for t in sets if any(k.lower() in about.lower() for k in t.keywords)]
+    if len(by_keyword) == 1:
+        return by_keyword[0]
+    by_classes = [t for t in sets if t.classes == classes]
+    return by_classes[0] if len(by_classes) == 1 else None
+
+
+@check("TEST_SIZE_MISMATCH", "Confusion-matrix totals or class-report supports differ from the size of the course's "
+                             "test set ([grading] test_size).")
+def test_size_mismatch(f: Findings) -> list[Flag]:
+    flags = []
+    for matrix in f.matrices:
+        expected = test_set_of(f, matrix.rows, matrix.about)
+        if expected is None or expected.size is None or matrix.total == expected.size:
+            continue
+        if expected.classes is not None and expected.classes != matrix.rows:
+            continue  # a matrix of another task (a 2-class sub-problem), not this test set
+        flags.append(flag("TEST_SIZE_MISMATCH", "warning",
+                          f"the {matrix.rows}×{matrix.cols} confusion matrix at {matrix.location} counts "
+                          f"{matrix.total:,} test images; the course's {expected.name} set has {expected.size:,}",
+                          _matrix_evidence(matrix), matrix.location.line, str(matrix.location)))
+    for report in f.class_reports:
+        expected = test_set_of(f, len(report.rows), report.about)
+        total = report.support_total
+        if expected is None or expected.size is None or total == expected.size:
+            continue
+        flags.append(flag("TEST_SIZE_MISMATCH", "warning",
+                          f"the per-class supports at {report.location} add up to {total:,}; the course's "
+                          f"{expected.name} set has {expected.size:,}",
+                          f"supports: {', '.join(str(int(r['support'])) for r in report.rows.values())}",
+                          report.location.line, str(report.location)))
+    return flags
+
+
+def _matrix_evidence(matrix: Matrix) -> str:
+    rows = [" ".join(str(v) for v in row) for row in matrix.cells[:3]]
+    return " / ".join(rows) + (" / …" if matrix.rows > 3 else "")
+
+
+@check("ZERO_RECALL_CLASS", "A class is never predicted correctly (its row of the confusion matrix has 0 on the "
+                            "diagonal, or its recall is 0).")
+def zero_recall_class(f: Findings) -> list[Flag]:
+    flags = []
+    for matrix in f.matrices:
+        zero = matrix.zero_recall_classes
+        if zero:
+            names = ", ".join(matrix.class_name(i) for i in zero)
+            flags.append(flag("ZERO_RECALL_CLASS", "warning",
+                              f"class{'es' if len(zero) > 1 else ''} {names} never predicted correctly in the matrix "
+                              f"at {matrix.location}",
+                              _matrix_evidence(matrix), matrix.location.line, str(matrix.location)))
+    for report in f.class_reports:
+        zero_labels = [label for label, row in report.rows.items() if row.get("recall") == 0 and row.get("support")]
+        if zero_labels:
+            flags.append(flag("ZERO_RECALL_CLASS", "warning",
+                              f"recall 0 for class{'es' if len(zero_labels) > 1 else ''} {', '.join(zero_labels)} "
+                              f"in the per-class report at {report.location}",
+                              ", ".join(f"{label}: recall 0" for label in zero_labels),
+                              report.location.line, str(report.location)))
+    return flags
+
+
+@check("IMPOSSIBLE_VALUE", "A metric outside its range (accuracy above 100 %, a negative loss), or an F1 above what "
+                           "its precision and recall allow.")
+def impossible_value(f: Findings) -> list[Flag]:
+    flags = []
+    for claim in f.claims:
+        if claim.metric == "loss":
+            bad = claim.value < 0
+            why = "a loss below 0"
+        else:
+            bad = not -1e-12 <= claim.value <= 1 + 1e-12
+            why = f"{claim.metric} outside 0–100 %"
+        if bad:
+            flags.append(flag("IMPOSSIBLE_VALUE", "error", f"{claim.metric} {claim.as_written}: {why}",
+                              claim.context, claim.location.line, str(claim.location)))
+    for f1 in [c for c in f.claims if c.metric == "f1"]:
+        p = _partner(f, f1, "precision")
+        r = _partner(f, f1, "recall")
+        if p is None or r is None:
+            continue
+        # F1 is the harmonic mean of P and R per class (and for micro averaging); an average of per-class F1s is
+        # at most the mean of the averaged P and R, since a harmonic mean never exceeds the arithmetic one.
+        limit = (p.value + r.value) / 2
+        if f1.value > limit + f1.tolerance + p.tolerance + r.tolerance:
+            flags.append(flag("IMPOSSIBLE_VALUE", "error",
+                              f"F1 {f1.as_written} is above the mean of precision {p.as_written} and recall "
+                              f"{r.as_written} ({limit:.4f}), which no averaging of F1 can exceed",
+                              f"{p.context} / {r.context} / {f1.context}", f1.location.line, str(f1.location)))
+    return flags
+
+
+def _partner(f: Findings, claim: Claim, metric: str) -> Claim | None:
+    near = [c for c in f.claims if c.metric == metric and c.split == claim.split and c.average == claim.average
+            and _near(f, c, claim)]
+    return min(near, key=lambda c: abs(c.location.line - claim.location.line)) if near else None

@@ -1,0 +1,208 @@
+"""Claims: the metric values a report states, read from prose ("Test Set Accuracy: 0.9472", "accuracy of 95%",
+"93.6 training accuracy") and from tables whose header names a metric ("Training Accuracy | Validation Accuracy").
+
+Bounded metrics are stored as fractions: a number above 1 (or written with "%") is on a 0-100 scale, so
+``69.29693603515625`` means 0.693. A value above 100 stays as written; IMPOSSIBLE_VALUE reports it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from reportgen.grade.context import Context
+from reportgen.grade.model import Claim, Document, Line
+from reportgen.grade.tables import Cell, cells
+from reportgen.grade.words import NUMBER, decimals
+
+METRICS = {
+    "accuracy": r"acc(?:uracy|uracies|\.)?",
+    "recall": r"recall|sensitivity",
+    "precision": r"precision",
+    "f1": r"f1(?:[-_ ]?scores?)?|f[-_ ]?scores?|fscores?|f[-_ ]?measure|f-?1",
+    "auc": r"(?:roc[-_ ]?)?auc|area under (?:the )?(?:roc )?curve",
+    "loss": r"loss",
+}
+BOUNDED = ("accuracy", "recall", "precision", "f1", "auc")
+METRIC = "|".join(f"(?P<{name}>{pattern})" for name, pattern in METRICS.items())
+SPLIT_WORDS = {
+    "test": r"test(?:ing)?|held[- ]out",
+    "val": r"val(?:idation)?|dev(?:elopment)?",
+    "train": r"train(?:ing)?",
+}
+QUALIFIER = r"(?:test(?:ing)?|val(?:idation)?|dev|train(?:ing)?|macro|micro|weighted|max(?:imum)?|best|final|overall|" \
+            r"mean|avg|average|top-?1|set|classification|model|the|its|our)"
+VALUE = r"(?P<value>[-+]?(?:\d+\.\d+|\.\d+|\d+)(?:[eE][-+]?\d+)?)\s*(?P<pct>%|percent)?"
+CONNECT = r"\s*(?:scores?)?\s*(?:\((?:macro|micro|weighted)\))?\s*(?:[:=]|:-|\bis\b|\bof\b|\bwas\b|\bequals?\b|" \
+          r"\breached(?:\s+to)?\b|\bachieved\b|\bat\b|\bto\b|-)?\s*(?:of\s*)?(?:about|around|approximately|~)?\s*"
+# "Test Set Accuracy: 0.9472", "accuracy of 95%", "Fscore = 0.986"
+METRIC_THEN_VALUE = re.compile(
+    rf"(?P<qual>(?:\b{QUALIFIER}\b[\s_-]*){{0,4}})\b(?:{METRIC})\b{CONNECT}{VALUE}(?![\w.])", re.IGNORECASE)
+# "93.6 training accuracy", "90% acc."
+VALUE_THEN_METRIC = re.compile(
+    rf"(?<![\w.]){VALUE}\s+(?P<qual>(?:\b{QUALIFIER}\b[\s_-]*){{0,3}})\b(?:{METRIC})\b", re.IGNORECASE)
+
+
+def metric_of(match: re.Match) -> str:
+    return next(name for name in METRICS if match.group(name))
+
+
+def split_of(text: str) -> str:
+    for split, pattern in SPLIT_WORDS.items():
+        if re.search(rf"\b(?:{pattern})\b", text, re.IGNORECASE):
+            return split
+    return ""
+
+
+def average_of(text: str) -> str:
+    m = re.search(r"\b(macro|micro|weighted)\b", text, re.IGNORECASE)
+    return m.group(1).lower() if m else ""
+
+
+def make_claim(metric: str, as_written: str, percent_sign: bool, *, line: Line, column: int, qualifier: str,
+               about: str = "") -> Claim | None:
+    try:
+        raw = float(as_written)
+    except ValueError:
+        return None
+    percent = percent_sign or (metric in BOUNDED and 1.0 < raw <= 100.0)
+    value = raw / 100.0 if percent else raw
+    return Claim(metric=metric, value=value, as_written=as_written + ("%" if percent_sign else ""), about=about,
+                 location=line.location, split=split_of(qualifier), average=average_of(qualifier), column=column,
+                 context=line.text.strip()[:300], decimals=decimals(as_written), percent=percent)
+
+
+def prose_claims(line: Line) -> list[Claim]:
+    """Claims written in a sentence or a "name: value" line."""
+    found: dict[int, Claim] = {}
+    text = line.text
+    for pattern in (METRIC_THEN_VALUE, VALUE_THEN_METRIC):
+        for m in pattern.finditer(text):
+            start = m.start("value")
+            if any(abs(start - s) < 2 for s in found):
+                continue
+            if _is_range_or_count(text, m):
+                continue
+            if pattern is VALUE_THEN_METRIC and "." not in m.group("value") and not m.group("pct"):
+                continue  # "1 Loss and accuracy curves": a heading's number, not a loss of 1
+            claim = make_claim(metric_of(m), m.group("value"), bool(m.group("pct")), line=line, column=m.start(),
+                               qualifier=m.group("qual") or "")
+            if claim is not None:
+                found[start] = claim
+    return [found[k] for k in sorted(found)]
+
+
+def _is_range_or_count(text: str, m: re.Match) -> bool:
+    # "accuracy at 3 epochs", "loss after 10 iterations": the number counts something else.
+    after = text[m.end("value"): m.end("value") + 14].lower()
+    return bool(re.match(r"\s*(?:epochs?|iterations?|steps?|layers?|images?|samples?|classes|x\b|×)", after))
+
+
+def table_claims(doc: Document, ctx: Context) -> tuple[list[Claim], set[int]]:
+    """Claims from tables whose header row names metrics; also the numbers of the lines they used."""
+    claims: list[Claim] = []
+    used: set[int] = set()
+    lines = doc.lines
+    for i, line in enumerate(lines):
+        header = cells(line.text)
+        if len(header) < 2 or not any(_header_metric(c.text) for c in header) or prose_claims(line):
+            continue
+        header = _merge_wrapped_header(header, lines[i + 1: i + 3])
+        metric_cols = [(c, metric) for c in header if (metric := _header_metric(c.text))]
+        gap = 0
+        for row_line in lines[i + 1: i + 60]:
+            row = cells(row_line.text)
+            numbers = [c for c in row if NUMBER.fullmatch(c.text.rstrip("%"))]
+            if prose_claims(row_line):
+                break  # a sentence with its own numbers: the table has ended
+            if not numbers:
+                if not row_line.text.strip() or re.fullmatch(r"\s*\|?[-:| ]+\|?\s*", row_line.text):
+                    continue
+                gap += 1
+                # Wrapped row labels and remarks are short; a paragraph ends the table.
+                if gap > 3 or len(row_line.text.split()) > 8:
+                    break
+                continue
+            gap = 0
+            label = " ".join(c.text for c in row if c not in numbers and c.start < numbers[0].start)
+            for cell in numbers:
+                column = _column_for(cell, row, header, row_line.text, line.text)
+                if column is None:
+                    continue
+                metric = dict((id(c), m) for c, m in metric_cols).get(id(column))
+                if metric is None:
+                    continue
+                claim = make_claim(metric, cell.text.rstrip("%"), cell.text.endswith("%"), line=row_line,
+                                   column=cell.start, qualifier=column.text,
+                                   about=ctx.about(row_line, label=label))
+                if claim is not None:
+                    claims.append(claim)
+                    used.add(row_line.number)
+    return claims, used
+
+
+def _merge_wrapped_header(header: list[Cell], following: list[Line]) -> list[Cell]:
+    """A header whose cells wrap onto the next line ("Testing" / "Accuracy"): join the words under each cell."""
+    for line in following:
+        below = cells(line.text)
+        if not below:
+            continue
+        if any(NUMBER.fullmatch(c.text.rstrip("%")) for c in below):
+            break
+        merged = list(header)
+        for cell in below:
+            k = next((k for k, h in enumerate(merged) if h.start - 2 <= cell.end and cell.start <= h.end + 2), None)
+            if k is None:
+                return header
+            h = merged[k]
+            merged[k] = Cell(f"{h.text} {cell.text}", min(h.start, cell.start), max(h.end, cell.end))
+        return merged
+    return header
+
+
+def _header_metric(text: str) -> str:
+    m = re.search(rf"\b(?:{METRIC})\b", text, re.IGNORECASE)
+    return metric_of(m) if m and len(text.split()) <= 5 else ""
+
+
+def _column_for(cell: Cell, row: list[Cell], header: list[Cell], row_text: str, header_text: str) -> Cell | None:
+    """The header cell above ``cell``: by position when both lines are space-aligned, else by index."""
+    explicit = "|" in row_text or "\t" in row_text
+    if explicit and len(row) == len(header):
+        return header[row.index(cell)]
+    if explicit and "|" in header_text and len(row) == len(header) - 1:
+        return header[row.index(cell) + 1]
+    overlapping = [h for h in header if h.start - 2 <= cell.end and cell.start <= h.end + 2]
+    if overlapping:
+        return min(overlapping, key=lambda h: abs(h.centre - cell.centre))
+    nearest = min(header, key=lambda h: abs(h.centre - cell.centre))
+    return nearest if abs(nearest.centre - cell.centre) <= 12 else None
+
+
+def extract_claims(doc: Document, ctx: Context) -> list[Claim]:
+    """Every claim of the document, each with what it is about."""
+    claims, table_lines = table_claims(doc, ctx)
+    per_line = [(line, prose_claims(line)) for line in doc.lines if line.number not in table_lines]
+    per_line = [(line, found) for line, found in per_line if found]
+    # Lines of claims close together form a group that shares one caption ("Figure 30: Scores with batch size 32").
+    groups: list[list[tuple[Line, list[Claim]]]] = []
+    for line, found in per_line:
+        previous = groups[-1][-1][0] if groups else None
+        if previous is not None and line.number - previous.number <= 3 and not _caption_between(doc, previous, line):
+            groups[-1].append((line, found))
+        else:
+            groups.append([(line, found)])
+    for group in groups:
+        end = group[-1][0]
+        for line, found in group:
+            about = ctx.about(line, group_end=end)
+            for claim in found:
+                claim.about = about
+                claims.append(claim)
+    claims.sort(key=lambda c: (c.location.line, c.column))
+    return claims
+
+
+def _caption_between(doc: Document, a: Line, b: Line) -> bool:
+    from reportgen.grade.outline import CAPTION
+
+    return any(CAPTION.match(line.text.strip()) for line in doc.lines if a.number < line.number < b.number)

@@ -1,0 +1,73 @@
+"""What a line of a report is about: the headings above it and the caption beside it.
+
+Students put the setting of a number in a heading ("9.2 Changing batch Size"), in a caption under it
+("Figure 30: Scores with batch size = 32") or in the row label of a table; a claim's ``about`` joins them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from reportgen.grade.model import Document, Line
+from reportgen.grade.outline import CAPTION, Heading, headings
+
+CAPTION_LOOKAHEAD = 6  # non-blank lines after a group of numbers in which its caption may follow
+CAPTION_LOOKBEHIND = 2  # ... and before it (tables are captioned above)
+
+
+class Context:
+    """Headings and captions of one document, indexed by line number."""
+
+    def __init__(self, doc: Document, found: list[Heading] | None = None) -> None:
+        self.doc = doc
+        self.headings = headings(doc) if found is None else found
+        self._starts = [h.line.number for h in self.headings]
+        self._index = {line.number: i for i, line in enumerate(doc.lines)}
+        self._heading_lines = set(self._starts)
+
+    def heading(self, line: Line) -> Heading | None:
+        """The heading whose block holds ``line`` (the line itself if it is a heading)."""
+        k = bisect.bisect_right(self._starts, line.number) - 1
+        return self.headings[k] if k >= 0 else None
+
+    def caption(self, line: Line, group_end: Line | None = None) -> str:
+        """The caption of the figure or table ``line`` belongs to: the first "Figure N:"/"Table N:" line within a
+        few lines after its group (``group_end``, default the line), else just before it; "" when none."""
+        end = self._index.get((group_end or line).number, 0)
+        seen = 0
+        for following in self.doc.lines[end + 1:]:
+            if following.number in self._heading_lines:
+                break
+            text = following.text.strip()
+            if not text or text.startswith("```"):
+                continue
+            if CAPTION.match(text):
+                return _clean(text)
+            seen += 1
+            if seen >= CAPTION_LOOKAHEAD:
+                break
+        start = self._index.get(line.number, 0)
+        seen = 0
+        for before in reversed(self.doc.lines[max(0, start - 8):start]):
+            text = before.text.strip()
+            if before.number in self._heading_lines:
+                break
+            if not text or text.startswith("```"):
+                continue
+            if CAPTION.match(text) and text.lower().startswith("table"):
+                return _clean(text)
+            seen += 1
+            if seen >= CAPTION_LOOKBEHIND:
+                break
+        return ""
+
+    def about(self, line: Line, group_end: Line | None = None, label: str = "") -> str:
+        """``"headings > ... | caption | row label"``: everything that says what a number on ``line`` is about."""
+        heading = self.heading(line)
+        parts = [heading.path if heading else "", self.caption(line, group_end), label]
+        return " | ".join(p for p in parts if p)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()[:300]

@@ -1,0 +1,80 @@
+"""Grade one report against a manifest: read → outline → claims, matrices → questions → checks → score."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from reportgen.grade.checks import Findings, run_checks
+from reportgen.grade.claims import extract_claims
+from reportgen.grade.context import Context
+from reportgen.grade.model import Document, Grade
+from reportgen.grade.outline import blocks
+from reportgen.grade.questions import Question, match_questions
+from reportgen.grade.reading import ReadLimits, read_document
+from reportgen.grade.reference import Reference
+from reportgen.grade.scoring import rule, score_question
+from reportgen.grade.settings import extract_settings
+from reportgen.grade.tables import find_class_reports, find_matrices
+from reportgen.specs import Manifest
+
+
+def questions_of(manifest: Manifest) -> list[Question]:
+    """The manifest's sections that carry marks (or a rubric entry), as questions."""
+    out = []
+    for section in manifest.sections.values():
+        rubric = manifest.grading.rubric(section.id)
+        if section.marks <= 0 and section.id not in manifest.grading.questions:
+            continue
+        out.append(Question(id=section.id, number=section.number or "", title=section.title,
+                            text=section.question, marks=section.marks, expects=list(rubric.expects),
+                            required=rubric.required, keywords=list(rubric.keywords)))
+    return out
+
+
+def aliases_of(manifest: Manifest) -> dict[str, list[str]]:
+    """Phrases that name each run: the course's aliases, the run's label and (if distinctive) its name."""
+    out: dict[str, list[str]] = {}
+    for name, run in manifest.runs.items():
+        phrases = list(manifest.grading.aliases.get(name, ()))
+        phrases.append(run.label)
+        if len(name) >= 3:
+            phrases.append(name)
+        out[name] = [p for p in dict.fromkeys(phrases) if p]
+    return out
+
+
+def grade_document(doc: Document, manifest: Manifest, reference: Reference | None = None) -> Grade:
+    """Grade a report already read into a :class:`Document`."""
+    start = time.perf_counter()
+    grading = manifest.grading
+    context = Context(doc)
+    claims = extract_claims(doc, context)
+    matrices = find_matrices(doc, lambda line: context.about(line))
+    class_reports = find_class_reports(doc, lambda line: context.about(line))
+    answers = match_questions(doc, blocks(doc, context.headings), questions_of(manifest), claims, matrices,
+                              grading.min_words)
+    findings = Findings(
+        doc=doc, context=context, claims=claims, matrices=matrices, class_reports=class_reports, answers=answers,
+        grading=grading, reference=reference, aliases=aliases_of(manifest),
+        run_settings={name: {"epochs": r.train.epochs, "lr": r.train.lr, "batch_size": r.train.batch_size}
+                      for name, r in manifest.runs.items()},
+    )
+    flags = run_checks(findings)
+    questions = [score_question(answer, flags, grading) for answer in answers.values()]
+    return Grade(
+        report=doc.name, manifest=manifest.path.name,
+        score=round(sum(q.score for q in questions), 2), max_score=sum(q.marks for q in questions),
+        questions=questions, claims=claims, matrices=matrices, flags=flags, settings=extract_settings(doc),
+        document=doc, rule=rule(grading), seconds=time.perf_counter() - start,
+    )
+
+
+def grade_report(path: Path, manifest: Manifest, reference: Reference | None = None,
+                 limits: ReadLimits | None = None) -> Grade:
+    """Read and grade the report at ``path`` (raises ReportReadError if it cannot be read)."""
+    start = time.perf_counter()
+    doc = read_document(Path(path), limits or ReadLimits())
+    grade = grade_document(doc, manifest, reference)
+    grade.seconds = time.perf_counter() - start
+    return grade

@@ -1,0 +1,104 @@
+"""The ``[grading]`` table: what grading must know about the course's own setting.
+
+Students' data need not be the data the manifest trains on (the course may use the full MNIST test set while the
+default report uses 5,000 digits), so the expected test-set sizes, thresholds and the names students give the runs
+live here, beside the questions they grade::
+
+    [grading]
+    test_size = 10000           # images in the course's test set (confusion-matrix totals, supports)
+    classes = 10
+    val_test_gap = 0.05         # VAL_TEST_GAP: validation above test accuracy by more than this
+    [grading.aliases]           # run name -> how students name it
+    c1m3 = ["mobilenet block architecture", "1 convolution block and 3 mobilenet blocks"]
+    [grading.questions.with_without_mobilenet]
+    expects = ["ROC", "loss", "confusion matrix", "t-SNE"]   # each item seen earns an equal share of the marks
+    [grading.test_sets.lines]   # a second test set, told apart by class count or keywords
+    size = 19200
+    classes = 96
+    balanced = true
+    keywords = ["line"]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from reportgen.errors import ManifestError
+from reportgen.params import Range, check_params, check_value
+from reportgen.registry import did_you_mean
+
+Fraction = Annotated[float, Range(0, 1)]
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """One test set a report may evaluate on (``[grading.test_sets.NAME]``, or the top-level keys)."""
+
+    name: str = "test"
+    size: Annotated[int, Range(1)] | None = None  # images in it: confusion matrices and supports must sum to this
+    classes: Annotated[int, Range(2)] | None = None  # matrices of this many classes are about this test set
+    balanced: bool = False  # every class equally large: macro recall then equals accuracy by construction
+    keywords: list[str] = ()  # words that name it in a report ("mnist", "line"); case-insensitive
+
+
+@dataclass(frozen=True)
+class QuestionRubric:
+    """``[grading.questions.ID]``: how one section is graded beyond "answered with substance"."""
+
+    expects: list[str] = ()  # items the answer must show; matched case-insensitively, "|" separates synonyms
+    required: bool = True  # MISSING_QUESTION fires for a required question with marks that is not answered
+    keywords: list[str] = ()  # extra words that identify the question in a report (besides its title and text)
+
+
+@dataclass(frozen=True)
+class GradingSpec:
+    """The whole ``[grading]`` table, with defaults that suit a 10-class image-classification course."""
+
+    test_size: Annotated[int, Range(1)] | None = None
+    classes: Annotated[int, Range(2)] | None = None
+    balanced_test: bool = False
+    val_test_gap: Fraction = 0.05  # VAL_TEST_GAP fires above this gap (fraction, 0.05 = 5 points)
+    duplicate_min_digits: Annotated[int, Range(2)] = 5  # DUPLICATE_RESULTS: numbers with this many significant digits
+    reference_sds: Annotated[float, Range(0, open_low=True)] = 3.0  # VS_REFERENCE: this many seed SDs away
+    reference_min_sd: Fraction = 0.005  # floor on the reproduction's SD (three seeds can agree by chance)
+    min_words: Annotated[int, Range(0)] = 25  # prose alone counts as an answer from this many words
+    error_deduction: Fraction = 0.25  # share of a question's marks an error flag in its answer costs
+    warning_deduction: Fraction = 0.1  # the same for a warning
+    aliases: dict[str, list[str]] = field(default_factory=dict)
+    test_sets: dict[str, TestSet] = field(default_factory=dict)
+    questions: dict[str, QuestionRubric] = field(default_factory=dict)
+
+    def all_test_sets(self) -> list[TestSet]:
+        """The named test sets, or the one the top-level keys describe."""
+        if self.test_sets:
+            return list(self.test_sets.values())
+        return [TestSet("test", self.test_size, self.classes, self.balanced_test)]
+
+    def rubric(self, section_id: str) -> QuestionRubric:
+        return self.questions.get(section_id, QuestionRubric())
+
+
+def parse_grading(table: Any, *, runs: dict, sections: dict) -> GradingSpec:
+    """Check a ``[grading]`` table against the manifest's runs and sections (errors name the key path)."""
+    if not isinstance(table, dict):
+        raise ManifestError(f"expected a table, got {type(table).__name__}", location="grading")
+    table = dict(table)
+    named = {key: table.pop(key, {}) for key in ("test_sets", "questions")}
+    options = check_params(GradingSpec, table, "grading")
+    for run, phrases in options.get("aliases", {}).items():
+        if run not in runs:
+            raise ManifestError(f'unknown run "{run}"{did_you_mean(run, runs)}', location=f"grading.aliases.{run}")
+        options["aliases"][run] = tuple(p for p in phrases if p.strip())
+    test_sets = {}
+    for name, sub in check_value(named["test_sets"], dict[str, Any], "grading.test_sets").items():
+        where = f"grading.test_sets.{name}"
+        sub = check_value(sub, dict[str, Any], where)
+        test_sets[name] = TestSet(name=name, **check_params(TestSet, sub, where, skip=("name",)))
+    questions = {}
+    for sid, sub in check_value(named["questions"], dict[str, Any], "grading.questions").items():
+        where = f"grading.questions.{sid}"
+        if sid not in sections:
+            raise ManifestError(f'unknown section "{sid}"{did_you_mean(sid, sections)}', location=where)
+        questions[sid] = QuestionRubric(**check_params(QuestionRubric, check_value(sub, dict[str, Any], where), where))
+    return GradingSpec(**options, test_sets=test_sets, questions=questions)

@@ -1,0 +1,165 @@
+"""Tables in a report's text, whatever shape they arrive in: Markdown pipes, tab-separated cells (HTML, DOCX),
+space-aligned columns (PDF layout text), numpy-printed arrays, with or without row and column labels.
+
+A *row* is a line cut into cells, each cell remembering its character span, so that a number can be matched to
+the header cell above it even when the columns are aligned with spaces only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from reportgen.grade.model import ClassReport, Document, Line, Matrix
+
+INT = re.compile(r"^\d+$")
+PAGE_NUMBER = re.compile(r"^\s*\d{1,3}\s*$")
+MARKDOWN_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    start: int  # character offset of the cell in its line
+    end: int
+
+    @property
+    def centre(self) -> float:
+        return (self.start + self.end) / 2
+
+
+def cells(text: str) -> list[Cell]:
+    """``text`` cut into cells: at "|" for Markdown rows, at tabs when there are any, else at runs of two or more
+    spaces (layout text), else at single spaces for rows of numbers only."""
+    if "|" in text and text.strip().startswith("|") or text.count("|") >= 2:
+        return _split(text, re.compile(r"\|"))
+    if "\t" in text:
+        return _split(text, re.compile(r"\t+"))
+    parts = _split(text, re.compile(r"\s{2,}"))
+    if len(parts) == 1 and all(_is_number(t) for t in text.split()):
+        return _split(text, re.compile(r"\s+"))
+    return parts
+
+
+def _split(text: str, sep: re.Pattern) -> list[Cell]:
+    out, pos = [], 0
+    for piece in sep.split(text):
+        start = text.index(piece, pos) if piece else pos
+        stripped = piece.strip()
+        if stripped:
+            lead = len(piece) - len(piece.lstrip())
+            out.append(Cell(stripped, start + lead, start + lead + len(stripped)))
+        pos = start + len(piece)
+    return out
+
+
+def _is_number(token: str) -> bool:
+    return bool(re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?%?", token.strip(), re.IGNORECASE))
+
+
+def _int_row(text: str) -> list[int] | None:
+    """The integers of a matrix row ("[ 973    0    2 ...]", "| 5 | 0 | 1 |", "cat 12 0 3"), or None. A leading
+    label (a word, or "3:") is dropped."""
+    cleaned = re.sub(r"[\[\]|,;]", " ", text).strip()
+    tokens = cleaned.split()
+    if len(tokens) >= 3 and not INT.match(tokens[0]) and all(INT.match(t) for t in tokens[1:]):
+        tokens = tokens[1:]  # a row label
+    elif tokens and re.fullmatch(r"\d+:", tokens[0]):
+        tokens = tokens[1:]
+    if len(tokens) < 2 or not all(INT.match(t) for t in tokens):
+        return None
+    return [int(t) for t in tokens]
+
+
+def find_matrices(doc: Document, about) -> list[Matrix]:
+    """Square tables of non-negative integers with at least 2 classes: confusion matrices. ``about(line)`` gives
+    the context of a line (headings, caption). Rows may be interrupted by blank lines and page numbers (a matrix
+    split across a page break)."""
+    out: list[Matrix] = []
+    lines = doc.lines
+    i = 0
+    while i < len(lines):
+        first = _int_row(lines[i].text)
+        if first is None:
+            i += 1
+            continue
+        rows: list[tuple[Line, list[int]]] = [(lines[i], first)]
+        j = i + 1
+        while j < len(lines):
+            text = lines[j].text
+            row = _int_row(text)
+            if row is not None and len(row) in (len(rows[-1][1]), len(rows[-1][1]) + 1, len(rows[-1][1]) - 1):
+                rows.append((lines[j], row))
+                j += 1
+            elif not text.strip() or PAGE_NUMBER.match(text) or MARKDOWN_RULE.match(text):
+                j += 1  # a gap, a page number or a Markdown rule inside the table
+            else:
+                break
+        matrix = _as_matrix(rows, about)
+        if matrix is not None:
+            out.append(matrix)
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def _as_matrix(rows: list[tuple[Line, list[int]]], about) -> Matrix | None:
+    values = [r for _, r in rows]
+    labels: list[str] = []
+    # A header row of class labels (0..n-1 or 1..n) above the matrix.
+    if len(values) >= 3 and len(values[0]) in (len(values[1]), len(values[1]) - 1) and _is_index(values[0]):
+        labels = [str(v) for v in values[0]]
+        values, rows = values[1:], rows[1:]
+    # A column of row indices in front of each row.
+    if values and all(len(r) == len(values) + 1 for r in values) and _is_index([r[0] for r in values]):
+        labels = labels or [str(r[0]) for r in values]
+        values = [r[1:] for r in values]
+    n = len(values)
+    if n < 2 or any(len(r) != n for r in values) or (n == 2 and not labels):
+        return None
+    total = sum(map(sum, values))
+    if total < 2 * n:
+        return None
+    trace = sum(values[k][k] for k in range(n))
+    # A classifier's confusion matrix has its largest share on the diagonal unless the model is useless; this keeps
+    # tables of layer sizes ("1 32 5 2 / 32 16 3 1") from passing as matrices.
+    if n >= 3 and trace < total / n:
+        return None
+    return Matrix(cells=values, location=rows[0][0].location, about=about(rows[0][0]),
+                  labels=labels if len(labels) == n else [], end=rows[-1][0].location)
+
+
+def _is_index(values: list[int]) -> bool:
+    return values == list(range(len(values))) or values == list(range(1, len(values) + 1))
+
+
+CLASS_REPORT_HEADER = re.compile(r"precision\s+recall\s+f1[-_ ]?score\s+support", re.IGNORECASE)
+CLASS_ROW = re.compile(r"^\s*(?P<label>.+?)\s+(?P<p>\d*\.\d+)\s+(?P<r>\d*\.\d+)\s+(?P<f>\d*\.\d+)\s+(?P<s>\d+)\s*$")
+
+
+def find_class_reports(doc: Document, about) -> list[ClassReport]:
+    """scikit-learn ``classification_report`` blocks: per-class precision, recall, F1 and support."""
+    out = []
+    lines = doc.lines
+    for i, line in enumerate(lines):
+        if not CLASS_REPORT_HEADER.search(line.text):
+            continue
+        rows: dict[str, dict[str, float]] = {}
+        for following in lines[i + 1: i + 400]:
+            text = re.sub(r"[|\t]", " ", following.text)
+            if not text.strip():
+                continue
+            m = CLASS_ROW.match(text)
+            if m is None:
+                if re.match(r"^\s*(accuracy|micro|macro|weighted|samples)", text, re.IGNORECASE):
+                    continue
+                break
+            label = m.group("label").strip()
+            if re.match(r"(micro|macro|weighted|samples) avg", label, re.IGNORECASE):
+                continue
+            rows[label] = {"precision": float(m.group("p")), "recall": float(m.group("r")),
+                           "f1": float(m.group("f")), "support": float(m.group("s"))}
+        if len(rows) >= 2:
+            out.append(ClassReport(rows, line.location, about(line)))
+    return out
