@@ -9,6 +9,7 @@ import pytest
 
 from reportgen.cli import build_parser
 from reportgen.data import DATASETS
+from reportgen.grade.checks import CHECKS
 from reportgen.models import MODELS
 from reportgen.sections import SECTIONS
 
@@ -22,7 +23,7 @@ def commands() -> list[str]:
     return sorted(subparsers.choices)
 
 
-REGISTERED = [f"`{n}`" for n in (*SECTIONS.names(), *MODELS.names(), *DATASETS.names())]
+REGISTERED = [f"`{n}`" for n in (*SECTIONS.names(), *MODELS.names(), *DATASETS.names(), *CHECKS.names())]
 
 
 @pytest.mark.parametrize("name", REGISTERED + [f"reportgen {c}" for c in commands()])

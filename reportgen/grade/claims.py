@@ -32,11 +32,18 @@ SPLIT_WORDS = {
 QUALIFIER = r"(?:test(?:ing)?|val(?:idation)?|dev|train(?:ing)?|macro|micro|weighted|max(?:imum)?|best|final|overall|" \
             r"mean|avg|average|top-?1|set|classification|model|the|its|our)"
 VALUE = r"(?P<value>[-+]?(?:\d+\.\d+|\.\d+|\d+)(?:[eE][-+]?\d+)?)\s*(?P<pct>%|percent)?"
+END = r"(?![\w]|\.\d)"  # a sentence's full stop may follow; more digits may not
+# "accuracy of C2: 0.93", "accuracy for the MLP = 0.91", "Accuracy (CNN): 0.95": the model named between.
+NOT_A_MODEL = r"(?!(?:epochs?|lr|learning|batch|rate|size|class|classes|iterations?|steps?|layers?|dropout|seed|" \
+              r"split|ratio|k|n)\b)"
+SUBJECT = rf"(?:\s+(?:of|for|on|with)\s+(?:the\s+)?{NOT_A_MODEL}(?P<subject>(?!\d)[\w+\-.]{{1,24}}" \
+          rf"(?:\s+{NOT_A_MODEL}(?!\d)[\w+\-.]{{1,24}})?)" \
+          r"\s*(?=[:=(]|\bis\b|\bwas\b))?(?:\s*\((?P<paren>[^)\d]{1,30})\))?"
 CONNECT = r"\s*(?:scores?)?\s*(?:\((?:macro|micro|weighted)\))?\s*(?:[:=]|:-|\bis\b|\bof\b|\bwas\b|\bequals?\b|" \
           r"\breached(?:\s+to)?\b|\bachieved\b|\bat\b|\bto\b|-)?\s*(?:of\s*)?(?:about|around|approximately|~)?\s*"
 # "Test Set Accuracy: 0.9472", "accuracy of 95%", "Fscore = 0.986"
 METRIC_THEN_VALUE = re.compile(
-    rf"(?P<qual>(?:\b{QUALIFIER}\b[\s_-]*){{0,4}})\b(?:{METRIC})\b{CONNECT}{VALUE}(?![\w.])", re.IGNORECASE)
+    rf"(?P<qual>(?:\b{QUALIFIER}\b[\s_-]*){{0,4}})\b(?:{METRIC})\b{SUBJECT}{CONNECT}{VALUE}{END}", re.IGNORECASE)
 # "93.6 training accuracy", "90% acc."
 VALUE_THEN_METRIC = re.compile(
     rf"(?<![\w.]){VALUE}\s+(?P<qual>(?:\b{QUALIFIER}\b[\s_-]*){{0,3}})\b(?:{METRIC})\b", re.IGNORECASE)
@@ -84,11 +91,20 @@ def prose_claims(line: Line) -> list[Claim]:
                 continue
             if pattern is VALUE_THEN_METRIC and "." not in m.group("value") and not m.group("pct"):
                 continue  # "1 Loss and accuracy curves": a heading's number, not a loss of 1
+            subject = _group(m, "subject") or _group(m, "paren")
             claim = make_claim(metric_of(m), m.group("value"), bool(m.group("pct")), line=line, column=m.start(),
-                               qualifier=m.group("qual") or "")
+                               qualifier=" ".join(filter(None, (m.group("qual"), subject))))
             if claim is not None:
+                claim.subject = subject or ""
                 found[start] = claim
     return [found[k] for k in sorted(found)]
+
+
+def _group(m: re.Match, name: str) -> str:
+    try:
+        return (m.group(name) or "").strip()
+    except IndexError:
+        return ""
 
 
 def _is_range_or_count(text: str, m: re.Match) -> bool:
@@ -196,7 +212,7 @@ def extract_claims(doc: Document, ctx: Context) -> list[Claim]:
         for line, found in group:
             about = ctx.about(line, group_end=end)
             for claim in found:
-                claim.about = about
+                claim.about = f"{about} | {claim.subject}" if claim.subject else about
                 claims.append(claim)
     claims.sort(key=lambda c: (c.location.line, c.column))
     return claims

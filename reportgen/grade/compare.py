@@ -22,6 +22,7 @@ from pathlib import Path
 
 from reportgen.build import save_atomic
 from reportgen.grade.model import Grade, Location
+from reportgen.grade.outline import parse_heading
 from reportgen.grade.sheet import clip, render_template
 from reportgen.render.pdf import write_pdf
 
@@ -144,8 +145,7 @@ def find_pairs(grades: list[Grade], *, min_digits: int = MIN_DIGITS, min_shingle
         for i, j in combinations(holders, 2):
             pair(i, j).matrices.append(Shared(f"{len(key)} × {len(key[0])}", matrices[i][key], matrices[j][key]))
 
-    texts = [_Text.of((line.text, line.location) for line in g.document.lines) if g.document else _Text.of(())
-             for g in grades]
+    texts = [_Text.of(_prose(g.document)) if g.document else _Text.of(()) for g in grades]
     shingles = [t.shingles() for t in texts]
     for (i, j), hashes in _shared_shingles(shingles, _Text.of([(handout, None)]).shingles(), common).items():
         if len(hashes) >= min_shingles:
@@ -153,6 +153,13 @@ def find_pairs(grades: list[Grade], *, min_digits: int = MIN_DIGITS, min_shingle
             p.shingles = len(hashes)
             p.passage = _longest_passage(hashes, texts[i], shingles[i], texts[j], shingles[j])
     return sorted(pairs.values(), key=lambda p: (-p.strength, p.a, p.b))
+
+
+def _prose(doc) -> list[tuple[str, Location]]:
+    """The document's lines less its headings: students copy the handout's questions as headings, and the same
+    question in two reports is not copying."""
+    markdown = doc.format in ("markdown", "html", "docx")
+    return [(line.text, line.location) for line in doc.lines if parse_heading(line, markdown) is None]
 
 
 def _holders(per_report: list[dict], common: int) -> dict:

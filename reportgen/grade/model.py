@@ -66,6 +66,7 @@ class Claim:
     context: str = ""  # the source line, for evidence
     decimals: int = 0  # digits written after the point, on the scale written (rounding tolerance)
     percent: bool = False  # written on a 0-100 scale
+    subject: str = ""  # the model the sentence names ("accuracy of C2: 0.93" -> "C2")
 
     @property
     def tolerance(self) -> float:
