@@ -252,6 +252,26 @@ def test_html_nested_100000_deep_reads_fast(tmp_path: Path) -> None:
     assert _texts(doc) == ["before", "deep 0.93", "after"]
 
 
+def test_html_stray_angle_brackets_and_quoted_attributes(tmp_path: Path) -> None:
+    path = tmp_path / "loose.html"
+    path.write_text("""<p title="a b">if a < b and c<d then</p><img alt='it"s' src=x.png><p>a<b</p>"""
+                    """<p title="a > b">kept, tag and all</p>""")
+    texts = _texts(read_document(path))
+    assert texts[:3] == ["if a < b and c<d then", "[image: it\"s]", "a<b"]
+    assert "kept, tag and all" in texts[3]  # a '>' inside a quoted value makes the tag read as text
+
+
+@pytest.mark.parametrize("unit", ["x <a ", '<a b="', "<!--", "</", "<![CDATA[ x>", "<script/><a "])
+def test_html_unfinished_markup_reads_in_linear_time(tmp_path: Path, unit: str) -> None:
+    # Python 3.11's HTMLParser alone takes minutes on these (it rescans to the end from every '<').
+    path = tmp_path / "hostile.html"
+    path.write_text("<p>kept 0.93</p>" + unit * 50_000 + "<p>end</p>")
+    started = time.perf_counter()
+    doc = read_document(path)
+    assert time.perf_counter() - started < 3
+    assert doc.lines[0].text == "kept 0.93"
+
+
 # --- Markdown, text, sniffing ------------------------------------------------------------------------------------
 
 
@@ -275,7 +295,8 @@ def test_text_decoding_is_forgiving(tmp_path: Path) -> None:
 
 def test_no_suffix_is_sniffed(tmp_path: Path, pdf_bytes: bytes) -> None:
     for name, data, expected in [("a", pdf_bytes, "pdf"), ("b", b"\n<!DOCTYPE html><h1>T</h1>", "html"),
-                                 ("c", b"<HTML><p>x</p>", "html"), ("d", b"accuracy 0.9\n", "text")]:
+                                 ("c", b"<HTML><p>x</p>", "html"), ("d", b"accuracy 0.9\n", "text"),
+                                 ("e.txt", pdf_bytes, "pdf")]:
         (tmp_path / name).write_bytes(data)
         assert read_document(tmp_path / name).format == expected, name
     assert _texts(read_document(tmp_path / "b")) == ["# T"]
@@ -285,6 +306,13 @@ def test_unknown_suffix_lists_the_supported_ones(tmp_path: Path) -> None:
     path = tmp_path / "report.odt"
     path.write_text("x")
     with pytest.raises(ReportReadError, match=r"report.odt: unsupported format '.odt' \(supported: .pdf, .html"):
+        read_document(path)
+
+
+def test_old_word_format_gets_a_hint(tmp_path: Path) -> None:
+    path = tmp_path / "report.doc"
+    path.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(ReportReadError, match="save it as .docx or PDF"):
         read_document(path)
 
 
@@ -358,6 +386,9 @@ def test_docx_bad_zip_is_refused(tmp_path: Path) -> None:
         read_document(path)
     path.write_bytes(b"just text")
     with pytest.raises(ReportReadError, match="not a DOCX"):
+        read_document(path)
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
+    with pytest.raises(ReportReadError, match="password-protected or old-format Word"):
         read_document(path)
 
 

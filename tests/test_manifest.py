@@ -72,7 +72,7 @@ def test_unknown_top_level_table_with_suggestion(load_error, tiny_manifest_text)
 def test_unknown_top_level_table_lists_allowed(load_error, tiny_manifest_text):
     text = tiny_manifest_text + "\n[plots]\nstyle = 1\n"
     assert load_error(text) == (
-        'experiments.toml: plots: unknown table "plots" (allowed: report, datasets, runs, sections)'
+        'experiments.toml: plots: unknown table "plots" (allowed: report, datasets, runs, sections, grading)'
     )
 
 
@@ -382,3 +382,35 @@ def test_plateau_patience_that_can_never_fire_before_early_stopping(load_ok, tin
         "experiments.toml: runs.conv.plateau_patience: must be below early_stopping - 1 (= 2), or training stops "
         "before the learning rate can ever decay"
     )
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ("[grading]\nval_test_gap = 5\n", "grading.val_test_gap: must be <= 1"),
+    ("[grading]\ntest_size = \"10k\"\n", "grading.test_size: expected"),
+    ("[grading.aliases]\nconvv = [\"conv block\"]\n", 'grading.aliases.convv: unknown run "convv"; did you mean "conv"?'),
+    ("[grading.questions.compar]\nexpects = [\"ROC\"]\n",
+     'grading.questions.compar: unknown section "compar"; did you mean "compare"?'),
+    ("[grading.questions.compare]\nexpect = [\"ROC\"]\n", 'grading.questions.compare.expect: unknown key "expect"'),
+    ("[grading.test_sets.lines]\nsize = 0\n", "grading.test_sets.lines.size: must be >= 1"),
+])
+def test_grading_table_errors_are_located(load_error, tiny_manifest_text, table, message):
+    assert message in load_error(tiny_manifest_text + "\n" + table)
+
+
+def test_grading_table_is_read(write_manifest, tiny_manifest_text):
+    path = write_manifest(tiny_manifest_text + """
+[grading]
+test_size = 10000
+[grading.aliases]
+conv = ["plain conv net"]
+[grading.questions.compare]
+expects = ["ROC", "loss"]
+[grading.test_sets.lines]
+size = 19200
+classes = 96
+balanced = true
+""")
+    grading = load_manifest(path).grading
+    assert grading.test_size == 10000 and grading.aliases == {"conv": ("plain conv net",)}
+    assert grading.rubric("compare").expects == ("ROC", "loss") and grading.rubric("confusion").expects == ()
+    assert [(t.name, t.size, t.classes, t.balanced) for t in grading.all_test_sets()] == [("lines", 19200, 96, True)]

@@ -11,7 +11,7 @@ import re
 
 from reportgen.grade.context import Context
 from reportgen.grade.model import Claim, Document, Line
-from reportgen.grade.tables import Cell, cells
+from reportgen.grade.tables import CLASS_REPORT_HEADER, Cell, cells, find_class_reports
 from reportgen.grade.words import NUMBER, decimals
 
 METRICS = {
@@ -43,10 +43,10 @@ CONNECT = r"\s*(?:scores?)?\s*(?:\((?:macro|micro|weighted)\))?\s*(?:[:=]|:-|\bi
           r"\breached(?:\s+to)?\b|\bachieved\b|\bat\b|\bto\b|-)?\s*(?:of\s*)?(?:about|around|approximately|~)?\s*"
 # "Test Set Accuracy: 0.9472", "accuracy of 95%", "Fscore = 0.986"
 METRIC_THEN_VALUE = re.compile(
-    rf"(?P<qual>(?:\b{QUALIFIER}\b[\s_-]*){{0,4}})\b(?:{METRIC})\b{SUBJECT}{CONNECT}{VALUE}{END}", re.IGNORECASE)
+    rf"(?P<qual>(?:\b{QUALIFIER}\b\.?[\s_-]*){{0,4}})\b(?:{METRIC})(?!\w){SUBJECT}{CONNECT}{VALUE}{END}", re.IGNORECASE)
 # "93.6 training accuracy", "90% acc."
 VALUE_THEN_METRIC = re.compile(
-    rf"(?<![\w.]){VALUE}\s+(?P<qual>(?:\b{QUALIFIER}\b[\s_-]*){{0,3}})\b(?:{METRIC})\b", re.IGNORECASE)
+    rf"(?<![\w.]){VALUE}\s+(?P<qual>(?:\b{QUALIFIER}\b\.?[\s_-]*){{0,3}})\b(?:{METRIC})(?!\w)", re.IGNORECASE)
 
 
 def metric_of(match: re.Match) -> str:
@@ -118,14 +118,22 @@ def table_claims(doc: Document, ctx: Context) -> tuple[list[Claim], set[int]]:
     claims: list[Claim] = []
     used: set[int] = set()
     lines = doc.lines
+    wrapped_lines: set[int] = set()
     for i, line in enumerate(lines):
-        header = cells(line.text)
-        if len(header) < 2 or not any(_header_metric(c.text) for c in header) or prose_claims(line):
+        if line.number in wrapped_lines or line.number in used:
             continue
-        header = _merge_wrapped_header(header, lines[i + 1: i + 3])
+        header = cells(line.text)
+        if len(header) < 2 or not re.search(r"[A-Za-z]{2}", line.text) or prose_claims(line) \
+                or CLASS_REPORT_HEADER.search(line.text.replace("|", " ")):
+            continue  # (classification reports are read by class_report_claims)
+        # A header may wrap: "Training  Testing" over "Accuracy  Accuracy".
+        header, wrapped = _merge_wrapped_header(header, lines[i + 1: i + 3])
         metric_cols = [(c, metric) for c in header if (metric := _header_metric(c.text))]
+        if not metric_cols:
+            continue
+        wrapped_lines.update(x.number for x in lines[i + 1: i + 1 + wrapped])
         gap = 0
-        for row_line in lines[i + 1: i + 60]:
+        for row_line in lines[i + 1 + wrapped: i + 60]:
             row = cells(row_line.text)
             numbers = [c for c in row if NUMBER.fullmatch(c.text.rstrip("%"))]
             if prose_claims(row_line):
@@ -156,23 +164,49 @@ def table_claims(doc: Document, ctx: Context) -> tuple[list[Claim], set[int]]:
     return claims, used
 
 
-def _merge_wrapped_header(header: list[Cell], following: list[Line]) -> list[Cell]:
-    """A header whose cells wrap onto the next line ("Testing" / "Accuracy"): join the words under each cell."""
-    for line in following:
+def _merge_wrapped_header(header: list[Cell], following: list[Line]) -> tuple[list[Cell], int]:
+    """A header whose cells wrap onto the next line ("Testing" / "Accuracy"): the words under each cell joined to
+    it (the nearest cell that overlaps), and how many lines that took (0 when the header does not wrap)."""
+    for k, line in enumerate(following):
         below = cells(line.text)
         if not below:
             continue
-        if any(NUMBER.fullmatch(c.text.rstrip("%")) for c in below):
-            break
+        if re.search(r"\d", line.text) or "|" in line.text or "\t" in line.text:
+            break  # a row of values, or a table with explicit cells (those do not wrap)
         merged = list(header)
         for cell in below:
-            k = next((k for k, h in enumerate(merged) if h.start - 2 <= cell.end and cell.start <= h.end + 2), None)
-            if k is None:
-                return header
-            h = merged[k]
-            merged[k] = Cell(f"{h.text} {cell.text}", min(h.start, cell.start), max(h.end, cell.end))
-        return merged
-    return header
+            near = [j for j, h in enumerate(merged) if h.start - 2 <= cell.end and cell.start <= h.end + 2]
+            if not near:
+                return header, 0
+            j = min(near, key=lambda j: abs(merged[j].centre - cell.centre))
+            h = merged[j]
+            merged[j] = Cell(f"{h.text} {cell.text}", min(h.start, cell.start), max(h.end, cell.end))
+        return merged, k + 1
+    return header, 0
+
+
+def class_report_claims(doc: Document, ctx: Context) -> tuple[list[Claim], set[int]]:
+    """The summary rows of classification reports as claims: "accuracy", "macro avg", "weighted avg"."""
+    claims: list[Claim] = []
+    used: set[int] = set()
+    for report in find_class_reports(doc, lambda line: ctx.about(line)):
+        used.update(report.lines)
+        for label, (values, line) in report.summary.items():
+            metrics = ["accuracy"] if label == "accuracy" else ["precision", "recall", "f1"]
+            for metric, value in zip(metrics, values, strict=False):
+                claim = make_claim(metric, _written(line.text, value), False, line=line, column=0,
+                                   qualifier=label, about=ctx.about(line))
+                if claim is not None:
+                    claims.append(claim)
+    return claims, used
+
+
+def _written(text: str, value: float) -> str:
+    """The number as the line writes it (keeps its digits for the rounding tolerance)."""
+    for token in re.findall(r"\d*\.\d+|\d+", text):
+        if float(token) == value:
+            return token
+    return repr(value)
 
 
 def _header_metric(text: str) -> str:
@@ -197,7 +231,9 @@ def _column_for(cell: Cell, row: list[Cell], header: list[Cell], row_text: str, 
 def extract_claims(doc: Document, ctx: Context) -> list[Claim]:
     """Every claim of the document, each with what it is about."""
     claims, table_lines = table_claims(doc, ctx)
-    per_line = [(line, prose_claims(line)) for line in doc.lines if line.number not in table_lines]
+    report_claims, report_lines = class_report_claims(doc, ctx)
+    claims += report_claims
+    per_line = [(line, prose_claims(line)) for line in doc.lines if line.number not in table_lines | report_lines]
     per_line = [(line, found) for line, found in per_line if found]
     # Lines of claims close together form a group that shares one caption ("Figure 30: Scores with batch size 32").
     groups: list[list[tuple[Line, list[Claim]]]] = []
@@ -212,7 +248,7 @@ def extract_claims(doc: Document, ctx: Context) -> list[Claim]:
         for line, found in group:
             about = ctx.about(line, group_end=end)
             for claim in found:
-                claim.about = f"{about} | {claim.subject}" if claim.subject else about
+                claim.about = " | ".join(p for p in (about, claim.subject) if p)
                 claims.append(claim)
     claims.sort(key=lambda c: (c.location.line, c.column))
     return claims

@@ -143,6 +143,8 @@ class ClassReport:
     rows: dict[str, dict[str, float]]  # class label -> {"precision", "recall", "f1", "support"}
     location: Location
     about: str
+    summary: dict[str, tuple[list[float], Line]] = field(default_factory=dict)  # "macro avg" -> ([p, r, f1, n], line)
+    lines: list[int] = field(default_factory=list)  # every line of the block
 
     @property
     def support_total(self) -> int:

@@ -42,6 +42,8 @@ class Heading:
 
     @property
     def title(self) -> str:
+        if self.kind == "label":
+            return self.text  # "Task 2 Hyperparameter settings" already holds its number
         return f"{self.number} {self.text}".strip()
 
 
@@ -96,7 +98,7 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
 
 def _reads_like_a_value(rest: str) -> bool:
     # "1. Accuracy = 0.9861" is a list of values, not a heading; "28 x 28" is not one either.
-    return bool(re.search(r"[=:]\s*[-+]?\d", rest)) or bool(re.match(r"(%|x\d)", rest, re.IGNORECASE))
+    return bool(re.search(r"[=:]\s*[-+]?\d", rest)) or bool(re.match(r"(%|[x×]\s*\d)", rest, re.IGNORECASE))
 
 
 def headings(doc: Document) -> list[Heading]:

@@ -2,7 +2,7 @@
 
 Reports are untrusted: the file's size is checked before anything is read, PDFs are capped in pages, the text in
 lines, and every parser failure becomes a :class:`ReportReadError` that names the file, so grading goes on with the
-other reports. HTML and DOCX are turned into lines by :mod:`reportgen.grade.markup`.
+other reports. HTML and DOCX are turned into lines by :mod:`reportgen.grade.markup` and :mod:`reportgen.grade.docx`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportgen.errors import ReportReadError
-from reportgen.grade.markup import docx_lines, html_lines
+from reportgen.grade.docx import docx_lines
+from reportgen.grade.markup import html_lines
 from reportgen.grade.model import Document, Line
 
 SUFFIX_FORMATS = {
@@ -31,6 +32,7 @@ SUFFIX_FORMATS = {
 
 PDF_MAGIC = b"%PDF-"
 ZIP_MAGIC = b"PK\x03\x04"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # Word's encrypted and pre-2007 files
 _SNIFF_BYTES = 1024  # the PDF standard lets readers accept a header anywhere in the first 1024 bytes
 
 # Images in Markdown: inline ![alt](src) and reference ![alt][ref]. The alt text excludes brackets so that a
@@ -151,6 +153,8 @@ def _check_content(format_: str | None, data: bytes) -> str:
             raise ReportReadError(f"not a PDF (no {PDF_MAGIC.decode()} header); the file may be damaged or mislabelled")
         return "pdf"
     if format_ == "docx":
+        if data.startswith(OLE_MAGIC):
+            raise ReportReadError("a password-protected or old-format Word file, not a DOCX; ask for a PDF")
         if not data.startswith(ZIP_MAGIC):
             raise ReportReadError("not a DOCX (not a zip archive); the file may be damaged or mislabelled")
         return "docx"

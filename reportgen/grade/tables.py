@@ -91,17 +91,32 @@ def find_matrices(doc: Document, about) -> list[Matrix]:
             if row is not None and len(row) in (len(rows[-1][1]), len(rows[-1][1]) + 1, len(rows[-1][1]) - 1):
                 rows.append((lines[j], row))
                 j += 1
+                if text.rstrip().endswith("]]"):
+                    break  # numpy closes a matrix with "]]"
             elif not text.strip() or PAGE_NUMBER.match(text) or MARKDOWN_RULE.match(text):
                 j += 1  # a gap, a page number or a Markdown rule inside the table
             else:
                 break
-        matrix = _as_matrix(rows, about)
-        if matrix is not None:
-            out.append(matrix)
+        found = _as_matrices(rows, about)
+        if found:
+            out.extend(found)
             i = j
         else:
             i += 1
     return out
+
+
+def _as_matrices(rows: list[tuple[Line, list[int]]], about) -> list[Matrix]:
+    """One matrix, or several written one after the other (2n rows of n counts: two n-class matrices)."""
+    whole = _as_matrix(rows, about)
+    if whole is not None:
+        return [whole]
+    n = len(rows[-1][1])
+    if n >= 2 and len(rows) >= 2 * n and len(rows) % n == 0 and all(len(r) == n for _, r in rows):
+        parts = [_as_matrix(rows[k:k + n], about) for k in range(0, len(rows), n)]
+        if all(parts):
+            return parts
+    return []
 
 
 def _as_matrix(rows: list[tuple[Line, list[int]]], about) -> Matrix | None:
@@ -135,31 +150,44 @@ def _is_index(values: list[int]) -> bool:
 
 
 CLASS_REPORT_HEADER = re.compile(r"precision\s+recall\s+f1[-_ ]?score\s+support", re.IGNORECASE)
+# scikit-learn prints "accuracy" and the averages as extra rows under the per-class ones.
 CLASS_ROW = re.compile(r"^\s*(?P<label>.+?)\s+(?P<p>\d*\.\d+)\s+(?P<r>\d*\.\d+)\s+(?P<f>\d*\.\d+)\s+(?P<s>\d+)\s*$")
 
 
+SUMMARY_ROW = re.compile(r"^\s*(?P<label>accuracy|(?:micro|macro|weighted|samples) avg)\s+(?P<values>[\d.\s]+)$",
+                         re.IGNORECASE)
+
+
 def find_class_reports(doc: Document, about) -> list[ClassReport]:
-    """scikit-learn ``classification_report`` blocks: per-class precision, recall, F1 and support."""
+    """scikit-learn ``classification_report`` blocks (as printed, or as a Markdown/HTML table): per-class precision,
+    recall, F1 and support, and the summary rows (accuracy, macro and weighted averages)."""
     out = []
     lines = doc.lines
     for i, line in enumerate(lines):
-        if not CLASS_REPORT_HEADER.search(line.text):
+        if not CLASS_REPORT_HEADER.search(_plain(line.text)):
             continue
         rows: dict[str, dict[str, float]] = {}
+        summary: dict[str, tuple[list[float], Line]] = {}
+        used = [line.number]
         for following in lines[i + 1: i + 400]:
-            text = re.sub(r"[|\t]", " ", following.text)
-            if not text.strip():
+            text = _plain(following.text)
+            if not text.strip() or MARKDOWN_RULE.match(following.text):
                 continue
             m = CLASS_ROW.match(text)
-            if m is None:
-                if re.match(r"^\s*(accuracy|micro|macro|weighted|samples)", text, re.IGNORECASE):
-                    continue
+            s = SUMMARY_ROW.match(text)
+            if s is not None and (m is None or re.match(r"(micro|macro|weighted|samples) avg", m.group("label"), re.I)):
+                summary[s.group("label").lower()] = ([float(v) for v in s.group("values").split()], following)
+            elif m is not None:
+                rows[m.group("label").strip()] = {"precision": float(m.group("p")), "recall": float(m.group("r")),
+                                                  "f1": float(m.group("f")), "support": float(m.group("s"))}
+            else:
                 break
-            label = m.group("label").strip()
-            if re.match(r"(micro|macro|weighted|samples) avg", label, re.IGNORECASE):
-                continue
-            rows[label] = {"precision": float(m.group("p")), "recall": float(m.group("r")),
-                           "f1": float(m.group("f")), "support": float(m.group("s"))}
+            used.append(following.number)
         if len(rows) >= 2:
-            out.append(ClassReport(rows, line.location, about(line)))
+            out.append(ClassReport(rows, line.location, about(line), summary=summary, lines=used))
     return out
+
+
+def _plain(text: str) -> str:
+    """A table row with its Markdown pipes and tabs turned into spaces."""
+    return re.sub(r"[|\t]", "  ", text)

@@ -40,7 +40,7 @@ def val_test_gap(f: Findings) -> list[Flag]:
         others = f" ({len(wide)} of {len(pairs)} pairs here)" if len(pairs) > 1 else ""
         flags.append(flag("VAL_TEST_GAP", "warning",
                           f"validation accuracy {val.as_written} vs test accuracy {test.as_written}: "
-                          f"{100 * (val.value - test.value):.1f} points apart, above the course's "
+                          f"{100 * (val.value - test.value):.1f} points apart, more than the course's limit of "
                           f"{100 * limit:g}{others}; check that the test data is preprocessed like the training data",
                           f"{val.context} / {test.context}" if val.context != test.context else test.context,
                           test.location.line, str(test.location)))

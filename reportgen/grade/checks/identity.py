@@ -23,16 +23,18 @@ def run_named(about: str, aliases: dict[str, list[str]]) -> str | None:
     """The run the most specific piece of ``about`` names, when exactly one is named there."""
     for piece in parts(about):
         text = _norm(piece)
-        hits: dict[str, int] = {}
+        spans: list[tuple[int, int, str]] = []
         for run, phrases in aliases.items():
             for phrase in phrases:
                 p = _norm(phrase)
-                if p and re.search(rf"(?<![\w+]){re.escape(p)}(?![\w+])", text):
-                    hits[run] = max(hits.get(run, 0), len(p))
-        if hits:
-            longest = max(hits.values())
-            best = [run for run, n in hits.items() if n == longest]
-            return best[0] if len(best) == 1 else None
+                for m in re.finditer(rf"(?<![\w+]){re.escape(p)}(?![\w+])", text) if p else ():
+                    spans.append((m.start(), m.end(), run))
+        # A phrase inside a longer one names nothing by itself ("mobilenet block" in "1 convolution block and
+        # 3 mobilenet blocks"); two runs named side by side ("C4 beats C1+M3") name no single run.
+        outer = {run for s, e, run in spans if not any(s2 <= s and e <= e2 and (s2, e2) != (s, e)
+                                                        for s2, e2, _ in spans)}
+        if outer:
+            return outer.pop() if len(outer) == 1 else None
     return None
 
 
