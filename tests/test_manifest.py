@@ -387,7 +387,8 @@ def test_plateau_patience_that_can_never_fire_before_early_stopping(load_ok, tin
 @pytest.mark.parametrize(("table", "message"), [
     ("[grading]\nval_test_gap = 5\n", "grading.val_test_gap: must be <= 1"),
     ("[grading]\ntest_size = \"10k\"\n", "grading.test_size: expected"),
-    ("[grading.aliases]\nconvv = [\"conv block\"]\n", 'grading.aliases.convv: unknown run "convv"; did you mean "conv"?'),
+    ("[grading.aliases]\nconvv = [\"conv block\"]\n",
+     'grading.aliases.convv: unknown run "convv"; did you mean "conv"?'),
     ("[grading.questions.compar]\nexpects = [\"ROC\"]\n",
      'grading.questions.compar: unknown section "compar"; did you mean "compare"?'),
     ("[grading.questions.compare]\nexpect = [\"ROC\"]\n", 'grading.questions.compare.expect: unknown key "expect"'),

@@ -11,8 +11,8 @@ import re
 
 from reportgen.grade.context import Context
 from reportgen.grade.model import Claim, Document, Line
-from reportgen.grade.tables import CLASS_REPORT_HEADER, Cell, cells, find_class_reports
-from reportgen.grade.words import NUMBER, decimals
+from reportgen.grade.tables import CLASS_REPORT_HEADER, Cell, cell_number, cells, find_class_reports
+from reportgen.grade.words import decimals
 
 METRICS = {
     "accuracy": r"acc(?:uracy|uracies|\.)?",
@@ -135,7 +135,7 @@ def table_claims(doc: Document, ctx: Context) -> tuple[list[Claim], set[int]]:
         gap = 0
         for row_line in lines[i + 1 + wrapped: i + 60]:
             row = cells(row_line.text)
-            numbers = [c for c in row if NUMBER.fullmatch(c.text.rstrip("%"))]
+            numbers = [c for c in row if cell_number(c.text)]
             if prose_claims(row_line):
                 break  # a sentence with its own numbers: the table has ended
             if not numbers:
@@ -147,17 +147,22 @@ def table_claims(doc: Document, ctx: Context) -> tuple[list[Claim], set[int]]:
                     break
                 continue
             gap = 0
-            label = " ".join(c.text for c in row if c not in numbers and c.start < numbers[0].start)
+            metric_of_col = {id(c): m for c, m in metric_cols}
+            found = []
             for cell in numbers:
                 column = _column_for(cell, row, header, row_line.text, line.text)
-                if column is None:
-                    continue
-                metric = dict((id(c), m) for c, m in metric_cols).get(id(column))
-                if metric is None:
-                    continue
-                claim = make_claim(metric, cell.text.rstrip("%"), cell.text.endswith("%"), line=row_line,
-                                   column=cell.start, qualifier=column.text,
-                                   about=ctx.about(row_line, label=label))
+                metric = metric_of_col.get(id(column)) if column is not None else None
+                if metric is not None:
+                    found.append((cell, column, metric))
+            if not found:
+                continue
+            # The row's label: every cell left of its first metric ("3  C2+M2" keeps the rank with the run).
+            label = " ".join(c.text for c in row if c.start < found[0][0].start)
+            for cell, column, metric in found:
+                written, pct = cell_number(cell.text)
+                # A table is captioned above it, if at all; a caption below belongs to what follows.
+                claim = make_claim(metric, written, pct, line=row_line, column=cell.start, qualifier=column.text,
+                                   about=ctx.about(row_line, label=label, lookahead=False))
                 if claim is not None:
                     claims.append(claim)
                     used.add(row_line.number)
@@ -191,27 +196,26 @@ def class_report_claims(doc: Document, ctx: Context) -> tuple[list[Claim], set[i
     used: set[int] = set()
     for report in find_class_reports(doc, lambda line: ctx.about(line)):
         used.update(report.lines)
-        for label, (values, line) in report.summary.items():
+        for label, (_, line) in report.summary.items():
             metrics = ["accuracy"] if label == "accuracy" else ["precision", "recall", "f1"]
-            for metric, value in zip(metrics, values, strict=False):
-                claim = make_claim(metric, _written(line.text, value), False, line=line, column=0,
-                                   qualifier=label, about=ctx.about(line))
+            values = [n for c in cells(line.text)[1:] if (n := cell_number(c.text))]
+            for metric, (written, pct) in zip(metrics, values, strict=False):
+                claim = make_claim(metric, written, pct, line=line, column=0, qualifier=label,
+                                   about=ctx.about(line, lookahead=False))
                 if claim is not None:
                     claims.append(claim)
     return claims, used
 
 
-def _written(text: str, value: float) -> str:
-    """The number as the line writes it (keeps its digits for the rounding tolerance)."""
-    for token in re.findall(r"\d*\.\d+|\d+", text):
-        if float(token) == value:
-            return token
-    return repr(value)
+# "Accuracy (%) per 10k params", "accuracy gain", "Δ accuracy": derived from a metric, not the metric.
+# "5-NN accuracy" is a probe of the features, not the model's accuracy.
+DERIVED = re.compile(r"\b(?:per|gain|drop|change|difference|delta|improvement|rank|std|sd|knn|k-nn|\d+-nn)\b|[/÷Δ]",
+                     re.IGNORECASE)
 
 
 def _header_metric(text: str) -> str:
-    m = re.search(rf"\b(?:{METRIC})\b", text, re.IGNORECASE)
-    return metric_of(m) if m and len(text.split()) <= 5 else ""
+    m = re.search(rf"\b(?:{METRIC})(?!\w)", text, re.IGNORECASE)
+    return metric_of(m) if m and len(text.split()) <= 5 and not DERIVED.search(text) else ""
 
 
 def _column_for(cell: Cell, row: list[Cell], header: list[Cell], row_text: str, header_text: str) -> Cell | None:

@@ -31,12 +31,13 @@ class Context:
         k = bisect.bisect_right(self._starts, line.number) - 1
         return self.headings[k] if k >= 0 else None
 
-    def caption(self, line: Line, group_end: Line | None = None) -> str:
+    def caption(self, line: Line, group_end: Line | None = None, lookahead: bool = True) -> str:
         """The caption of the figure or table ``line`` belongs to: the first "Figure N:"/"Table N:" line within a
-        few lines after its group (``group_end``, default the line), else just before it; "" when none."""
+        few lines after its group (``group_end``, default the line; unless ``lookahead`` is off), else just before
+        it; "" when none."""
         end = self._index.get((group_end or line).number, 0)
         seen = 0
-        for following in self.doc.lines[end + 1:]:
+        for following in self.doc.lines[end + 1:] if lookahead else ():
             if following.number in self._heading_lines:
                 break
             text = following.text.strip()
@@ -62,10 +63,10 @@ class Context:
                 break
         return ""
 
-    def about(self, line: Line, group_end: Line | None = None, label: str = "") -> str:
+    def about(self, line: Line, group_end: Line | None = None, label: str = "", lookahead: bool = True) -> str:
         """``"headings > ... | caption | row label"``: everything that says what a number on ``line`` is about."""
         heading = self.heading(line)
-        parts = [heading.path if heading else "", self.caption(line, group_end), label]
+        parts = [heading.path if heading else "", self.caption(line, group_end, lookahead), label]
         return " | ".join(p for p in parts if p)
 
 

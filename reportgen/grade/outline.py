@@ -97,6 +97,8 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
 
 
 def _reads_like_a_value(rest: str) -> bool:
+    if re.search(r"[%±]|\d\.\d.*\d\.\d", rest):
+        return True  # a table row ("1   C3+M3   96.3 ± 0.2 %   23.6 k"), not a heading
     # "1. Accuracy = 0.9861" is a list of values, not a heading; "28 x 28" is not one either.
     return bool(re.search(r"[=:]\s*[-+]?\d", rest)) or bool(re.match(r"(%|[x×]\s*\d)", rest, re.IGNORECASE))
 

@@ -149,18 +149,22 @@ def _is_index(values: list[int]) -> bool:
     return values == list(range(len(values))) or values == list(range(1, len(values) + 1))
 
 
-CLASS_REPORT_HEADER = re.compile(r"precision\s+recall\s+f1[-_ ]?score\s+support", re.IGNORECASE)
-# scikit-learn prints "accuracy" and the averages as extra rows under the per-class ones.
-CLASS_ROW = re.compile(r"^\s*(?P<label>.+?)\s+(?P<p>\d*\.\d+)\s+(?P<r>\d*\.\d+)\s+(?P<f>\d*\.\d+)\s+(?P<s>\d+)\s*$")
+CLASS_REPORT_HEADER = re.compile(r"precision\s+recall\s+(?:f1(?:[-_ ]?score)?|f[-_ ]?score|f[-_ ]?measure)\s+support",
+                                 re.IGNORECASE)
+SUMMARY_LABEL = re.compile(r"^(accuracy|(?:micro|macro|weighted|samples) avg(?:erage)?)$", re.IGNORECASE)
+# "0.90", "90 %", "97.0 ± 1.7 %" (a mean over seeds: its mean)
+CELL_NUMBER = re.compile(r"^(?P<value>\d*\.?\d+)\s*(?:(?:±|\+/-|\+-)\s*\d*\.?\d+)?\s*(?P<pct>%)?$")
 
 
-SUMMARY_ROW = re.compile(r"^\s*(?P<label>accuracy|(?:micro|macro|weighted|samples) avg)\s+(?P<values>[\d.\s]+)$",
-                         re.IGNORECASE)
+def cell_number(text: str) -> tuple[str, bool] | None:
+    """A table cell's number as written and whether it is a percentage, or None: "0.93", "93.1 %", "95.3 ± 0.2 %"."""
+    m = CELL_NUMBER.match(text.strip())
+    return (m.group("value"), bool(m.group("pct"))) if m else None
 
 
 def find_class_reports(doc: Document, about) -> list[ClassReport]:
-    """scikit-learn ``classification_report`` blocks (as printed, or as a Markdown/HTML table): per-class precision,
-    recall, F1 and support, and the summary rows (accuracy, macro and weighted averages)."""
+    """Per-class reports — scikit-learn's ``classification_report`` as printed, or a Markdown/HTML table with the
+    same columns — with their summary rows (accuracy, macro and weighted averages). Values are fractions."""
     out = []
     lines = doc.lines
     for i, line in enumerate(lines):
@@ -170,16 +174,19 @@ def find_class_reports(doc: Document, about) -> list[ClassReport]:
         summary: dict[str, tuple[list[float], Line]] = {}
         used = [line.number]
         for following in lines[i + 1: i + 400]:
-            text = _plain(following.text)
-            if not text.strip() or MARKDOWN_RULE.match(following.text):
+            if not following.text.strip() or MARKDOWN_RULE.match(following.text):
                 continue
-            m = CLASS_ROW.match(text)
-            s = SUMMARY_ROW.match(text)
-            if s is not None and (m is None or re.match(r"(micro|macro|weighted|samples) avg", m.group("label"), re.I)):
-                summary[s.group("label").lower()] = ([float(v) for v in s.group("values").split()], following)
-            elif m is not None:
-                rows[m.group("label").strip()] = {"precision": float(m.group("p")), "recall": float(m.group("r")),
-                                                  "f1": float(m.group("f")), "support": float(m.group("s"))}
+            parts = [c.text for c in cells(following.text)]
+            label, values = (parts[0], parts[1:]) if parts else ("", [])
+            numbers = [cell_number(v) for v in values]
+            if not label or not numbers or None in numbers:
+                break
+            fractions = [float(v) / (100 if pct or float(v) > 1 else 1) for v, pct in numbers]
+            if SUMMARY_LABEL.match(label):
+                summary[label.lower()] = (fractions, following)
+            elif len(numbers) == 4:
+                scores = dict(zip(("precision", "recall", "f1"), fractions[:3], strict=True))
+                rows[label] = scores | {"support": float(numbers[3][0])}
             else:
                 break
             used.append(following.number)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reportgen.grade.checks import Findings, check, flag
-from reportgen.grade.checks.identity import run_named
+from reportgen.grade.checks.identity import parts, run_named
 from reportgen.grade.model import Flag
 from reportgen.grade.settings import settings_in
 
@@ -26,7 +26,9 @@ def vs_reference(f: Findings) -> list[Flag]:
         if summary is None:
             continue
         # A claim about another setting of the run ("Epoch = 1") is not about the reproduced run.
-        stated = settings_in(claim.about)
+        stated: dict = {}
+        for piece in reversed(parts(claim.about)):  # the most specific piece (row label, caption) has the last word
+            stated.update(settings_in(piece))
         trained = f.run_settings.get(run, {})
         if any(k in stated and k in trained and float(stated[k]) != float(trained[k]) for k in TRAIN_KEYS):
             continue
