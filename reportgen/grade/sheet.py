@@ -157,8 +157,11 @@ def gradescope_result(grade: Grade, *, visibility: str = "visible") -> dict:
             "output": _question_output(q),
             "visibility": visibility,
         })
+    # Gradescope sums the tests' max_score for the total; extra_data carries it too for tools that read the file.
     return {"score": grade.score, "output": _summary_output(grade), "tests": tests, "visibility": visibility,
-            "stdout_visibility": "hidden"}
+            "stdout_visibility": "hidden",
+            "extra_data": {"max_score": grade.max_score, "report": grade.report, "manifest": grade.manifest,
+                           "flags": {s: sum(f.severity == s for f in grade.flags) for s in SEVERITIES}}}
 
 
 def _question_output(q) -> str:
