@@ -89,10 +89,17 @@ def resolve_run(manifest: Manifest, run: RunSpec, seed: int) -> dict[str, Any]:
             **resolved_params(DATASETS.get(kind), options, skip=("base_dir",)),
             "fingerprint": data.fingerprint,
         },
-        "train": asdict(run.train),
+        "train": _train_key(run),
         "seed": seed,
         "code_version": TRAIN_CODE_VERSION,
     }
+
+
+def _train_key(run: RunSpec) -> dict[str, Any]:
+    train = asdict(run.train)
+    if train.get("precision") == "float32":
+        del train["precision"]  # the default, and the key every run had before precision was a choice
+    return train
 
 
 def run_key(spec: dict[str, Any]) -> str:

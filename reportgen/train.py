@@ -10,6 +10,7 @@ Why it is shaped like this (each choice measured on 2 CPU cores, see benchmarks/
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import time
 from collections.abc import Callable
@@ -85,6 +86,7 @@ def train(
     control = EpochControl(cfg, data.num_classes, optimizer)
     snapshots: dict[int, np.ndarray] = {}
     started = time.perf_counter()
+    autocast = mixed_precision(cfg.precision, device)
     n = len(train_b)
     steps_per_epoch = sum(1 for start in range(0, n, cfg.batch_size) if n - start >= MIN_TRAIN_BATCH)
     scheduler = make_scheduler(cfg, optimizer, steps_per_epoch * cfg.epochs)
@@ -100,8 +102,9 @@ def train(
             if len(idx) < MIN_TRAIN_BATCH:
                 break
             xb, yb = train_b.get(idx)
-            logits = model(xb)
-            loss = loss_fn(logits, yb)
+            with autocast:
+                logits = model(xb)
+                loss = loss_fn(logits, yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -111,7 +114,7 @@ def train(
             correct += (logits.detach().argmax(1) == yb).sum()
             seen += len(idx)
         train_loss = loss_sum.item() / max(seen, 1)
-        val_loss, val_acc, *_ = evaluate(model, val_b, loss_fn)
+        val_loss, val_acc, *_ = evaluate(model, val_b, loss_fn, autocast)
         history["train_loss"].append(train_loss)
         history["train_acc"].append(correct.item() / max(seen, 1))
         history["val_loss"].append(val_loss)
@@ -121,12 +124,12 @@ def train(
         if on_epoch is not None:
             on_epoch(epoch, {k: v[-1] for k, v in history.items()})
         if epoch + 1 in cfg.feature_snapshots and epoch + 1 < cfg.epochs:
-            snapshots[epoch + 1] = evaluate(model, test_b, loss_fn, keep_outputs=True)[3]
+            snapshots[epoch + 1] = evaluate(model, test_b, loss_fn, autocast, keep_outputs=True)[3]
         if control.after_epoch(epoch + 1, history, model):
             break
     train_seconds = time.perf_counter() - started
 
-    _, _, prob, features = evaluate(model, test_b, loss_fn, keep_outputs=True)
+    _, _, prob, features = evaluate(model, test_b, loss_fn, autocast, keep_outputs=True)
     return RunResult(
         key=planned.key,
         spec=planned.spec,
@@ -142,13 +145,26 @@ def train(
         reason=control.reason,
         events=control.events,
         feature_snapshots=snapshots,
-        provenance=provenance(device),
+        provenance=provenance(device, cfg.precision),
         state_dict={k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()},
     )
 
 
+def mixed_precision(precision: str, device: torch.device):
+    """The autocast context for ``precision`` on ``device`` (a no-op for float32); bfloat16 where the hardware
+    has no bf16 support is an error, not a silent slowdown or a silent fallback."""
+    if precision == "float32":
+        return contextlib.nullcontext()
+    supported = (torch.cuda.is_bf16_supported() if device.type == "cuda"
+                 else device.type == "cpu" and torch.backends.mkldnn.is_available()
+                 and bool(getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: False)()))
+    if not supported:
+        raise TrainingError(f'precision "bfloat16" is not supported on {device}: use "float32"')
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
 @torch.inference_mode()
-def evaluate(model, batches: _Batches, loss_fn, keep_outputs: bool = False):
+def evaluate(model, batches: _Batches, loss_fn, autocast=None, keep_outputs: bool = False):
     """``(mean loss, accuracy, probabilities (N, C) | None, features (N, D) | None)`` over a split."""
     model.eval()
     n = len(batches)
@@ -156,9 +172,10 @@ def evaluate(model, batches: _Batches, loss_fn, keep_outputs: bool = False):
     probs, feats = [], []
     for start in range(0, n, EVAL_BATCH):
         xb, yb = batches.get(slice(start, start + EVAL_BATCH))
-        features = model.forward_features(xb)
-        logits = model.forward_head(features)
-        loss_sum += float(loss_fn(logits, yb)) * len(yb)
+        with autocast or contextlib.nullcontext():
+            features = model.forward_features(xb)
+            logits = model.forward_head(features)
+        loss_sum += float(loss_fn(logits.float(), yb)) * len(yb)
         correct += int((logits.argmax(1) == yb).sum())
         if keep_outputs:
             probs.append(torch.softmax(logits.float(), dim=1).cpu())
@@ -173,7 +190,7 @@ def evaluate(model, batches: _Batches, loss_fn, keep_outputs: bool = False):
     )
 
 
-def provenance(device: torch.device) -> dict:
+def provenance(device: torch.device, precision: str = "float32") -> dict:
     """What produced a run: versions, device, precision and time (airbench keeps the same beside results)."""
     from reportgen import __version__
 
@@ -186,6 +203,6 @@ def provenance(device: torch.device) -> dict:
             torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine()
         ),
         "threads": torch.get_num_threads(),
-        "precision": "float32",
+        "precision": precision,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

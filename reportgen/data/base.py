@@ -2,16 +2,21 @@
 
 Images stay ``uint8`` in memory (4× smaller than float32) and are converted batch by batch in the trainer,
 so no per-item decoding ever happens in the training loop.
+
+Importing this module imports no torch (the tensor types below are annotations only, never evaluated), so
+that the manifest loader can check dataset options against the registered kinds quickly.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-
-import torch
+from typing import TYPE_CHECKING
 
 from reportgen.registry import Registry
+
+if TYPE_CHECKING:
+    import torch
 
 #: Dataset kinds: ``@DATASETS.register("mnist5k")`` on a function ``(*, base_dir, **options) -> DatasetSplits``.
 DATASETS: Registry = Registry("dataset kind")
@@ -28,7 +33,7 @@ class Split:
         return int(self.y.shape[0])
 
     def class_counts(self, num_classes: int) -> list[int]:
-        return torch.bincount(self.y, minlength=num_classes).tolist()
+        return self.y.bincount(minlength=num_classes).tolist()
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,7 @@ class DatasetSplits:
 
     def channel_stats(self) -> tuple[list[float], list[float]]:
         """Per-channel mean and std of the training images, in [0, 1] units (for normalisation)."""
-        x = self.train.x.to(torch.float32).div_(255.0)
+        x = self.train.x.float().div_(255.0)
         mean = x.mean(dim=(0, 2, 3))
         std = x.std(dim=(0, 2, 3)).clamp_min(1e-6)
         return mean.tolist(), std.tolist()

@@ -3,33 +3,34 @@
 All functions work on index tensors (``int64``, shape ``(n,)``) so that the images are gathered once, at the
 end, with a single ``x[idx]``. Every random choice comes from a ``torch.Generator`` seeded explicitly, so the
 same seed gives the same indices on every machine.
+
+This module imports torch, so the dataset kinds import it inside their builders (registering a kind, and
+checking a manifest's options against it, must stay torch-free).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
 import torch
 
 from reportgen.data.base import Split
+from reportgen.data.options import Caps, CapsApplyTo, Fractions, check_fractions
 from reportgen.errors import DataError
-from reportgen.params import Length, Range, SumsTo
 from reportgen.registry import did_you_mean
 
-#: ``split = [train, val, test]`` fractions: each in (0, 1], adding up to 1.
-Fractions = Annotated[list[float], Length(3, "[train, val, test]"), Range(0, 1, open_low=True), SumsTo(1.0)]
-#: ``class_caps = {"3" = 50}``: keep at most 50 samples of class "3" (per split it is applied to).
-Caps = dict[str, Annotated[int, Range(1)]] | None
-#: Which splits ``class_caps`` applies to: the training split only, or each of train, val and test.
-CapsApplyTo = Literal["train", "all"]
-
-
-def check_fractions(split: tuple[float, ...] | list[float]) -> tuple[float, float, float]:
-    """``split`` as a ``(train, val, test)`` triple; the manifest check cannot count list items, so we do."""
-    if len(split) != 3:
-        raise DataError(f"split: expected 3 fractions [train, val, test], got {len(split)}: {list(split)}")
-    train, val, test = (float(f) for f in split)
-    return train, val, test
+# The option types moved to the torch-free options module; they stay importable from here.
+__all__ = [
+    "Caps",
+    "CapsApplyTo",
+    "Fractions",
+    "apply_class_caps",
+    "cap_splits",
+    "check_fractions",
+    "split_and_cap",
+    "stratified_holdout",
+    "stratified_sample",
+    "stratified_split",
+    "take",
+]
 
 
 def _generator(seed: int) -> torch.Generator:

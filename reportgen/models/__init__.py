@@ -1,16 +1,34 @@
-"""Model architectures: importing this package registers every one of them in :data:`MODELS`."""
+"""Model architectures: importing this package registers every one of them in :data:`MODELS`.
+
+Importing it imports no torch, so that loading a manifest (which checks model options against the
+registered builders' signatures) stays fast. The names that need torch (:class:`Classifier`,
+:func:`count_params`, :func:`count_macs`, :func:`model_summary`) and the submodules that define networks
+are loaded on first use (PEP 562).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import torch
-from torch import nn
+from reportgen.models import cnn, conv_mobilenet, cs671, mlp  # noqa: F401  (registers the models)
+from reportgen.models.base import MODELS, SUPPLIED
 
-from reportgen.models import blocks, cnn, conv_mobilenet, cs671, mlp  # noqa: F401  (registers the models)
-from reportgen.models.base import MODELS, SUPPLIED, Classifier, count_macs, count_params
+if TYPE_CHECKING:
+    from reportgen.models.classifier import Classifier
+    from reportgen.models.measure import count_macs, count_params, model_summary
 
 __all__ = ["MODELS", "SUPPLIED", "Classifier", "build_model", "count_macs", "count_params", "model_summary"]
+
+# Attribute -> module that defines it; both import torch, so neither is loaded until asked for.
+_LAZY = {
+    "Classifier": "reportgen.models.classifier",
+    "count_macs": "reportgen.models.measure",
+    "count_params": "reportgen.models.measure",
+    "model_summary": "reportgen.models.measure",
+}
+# Submodules this package used to import eagerly (``reportgen.models.blocks.ConvBlock`` keeps working).
+_SUBMODULES = ("blocks", "classifier", "layers", "measure", "nets")
 
 
 def build_model(
@@ -20,39 +38,15 @@ def build_model(
     return MODELS.get(name)(input_shape=tuple(input_shape), num_classes=num_classes, **options)
 
 
-def model_summary(model: nn.Module, input_shape: tuple[int, int, int]) -> list[dict[str, Any]]:
-    """One row per leaf module, in definition order: ``name``, ``type``, ``output_shape``, ``params``.
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later look-ups skip this function
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    Shapes come from one forward pass on a zero ``(1, C, H, W)`` input in eval mode (so BatchNorm's
-    running statistics stay untouched); a leaf the forward pass never calls has ``output_shape`` None.
-    """
-    leaves = [(name, m) for name, m in model.named_modules() if name and not any(m.children())]
-    shapes: dict[str, list[int] | None] = {}
 
-    def hook_for(name: str):
-        def hook(_module: nn.Module, _inputs, output: Any) -> None:
-            shapes[name] = list(output.shape) if isinstance(output, torch.Tensor) else None
-
-        return hook
-
-    handles = [m.register_forward_hook(hook_for(name)) for name, m in leaves]
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            model(torch.zeros(1, *input_shape, device=device))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    return [
-        {
-            "name": name,
-            "type": type(m).__name__,
-            "output_shape": shapes.get(name),
-            "params": sum(p.numel() for p in m.parameters()),
-        }
-        for name, m in leaves
-    ]
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

@@ -1,14 +1,21 @@
-"""The contract every registered model meets, and how its size is measured.
+"""The contract every registered model meets.
 
-A model is built by a registered function ``(*, input_shape, num_classes, **options) -> Classifier``;
-``input_shape`` ``(C, H, W)`` and ``num_classes`` come from the dataset, the options from the manifest's
-``[runs.NAME.model]`` table (checked against the function's signature by :mod:`reportgen.params`).
+A model is built by a registered function ``(*, input_shape, num_classes, **options)`` returning a
+:class:`~reportgen.models.classifier.Classifier`; ``input_shape`` ``(C, H, W)`` and ``num_classes`` come from
+the dataset, the options from the manifest's ``[runs.NAME.model]`` table (checked against the function's
+signature by :mod:`reportgen.params`).
+
+This module, and every module defining a builder, imports no torch: loading a manifest checks model options
+against the builders' signatures, and commands that only read the manifest must not pay torch's import
+time (seconds). So the builders import their ``nn.Module`` classes inside their bodies, and carry no return
+annotation: ``typing.get_type_hints``, which :func:`~reportgen.params.check_params` calls, evaluates that
+annotation too, and ``Classifier`` cannot be resolved without torch.
 """
 
 from __future__ import annotations
 
-import torch
-from torch import nn
+import importlib
+from typing import Any
 
 from reportgen.registry import Registry
 
@@ -18,62 +25,15 @@ MODELS: Registry = Registry("model")
 #: Arguments reportgen supplies to every model builder itself (never written in a manifest).
 SUPPLIED = ("input_shape", "num_classes")
 
-
-class Classifier(nn.Module):
-    """A classifier split timm-style into ``forward_features`` (penultimate layer) and ``forward_head``.
-
-    Keeping the two apart lets the trainer save penultimate-layer features for t-SNE in the same pass that
-    computes test-set probabilities.
-    """
-
-    #: Convolutional models are run in ``channels_last`` memory format (1.4–2.6× faster on CPU).
-    is_conv: bool = False
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, D)
-        raise NotImplementedError
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, D) -> (N, num_classes)
-        raise NotImplementedError
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
+# Names this module used to define, now in modules that import torch: loaded on first use (PEP 562).
+_MOVED = {
+    "Classifier": "reportgen.models.classifier",
+    "count_macs": "reportgen.models.measure",
+    "count_params": "reportgen.models.measure",
+}
 
 
-def count_params(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
-
-
-def count_macs(model: nn.Module, input_shape: tuple[int, int, int]) -> int:
-    """Multiply-accumulate operations of one forward pass on one image.
-
-    Counts convolutions (``out_elements × in_channels/groups × kH × kW``) and linear layers
-    (``in × out``), the convention of ptflops/fvcore; BatchNorm, activations and pooling are not counted.
-    """
-    total = 0
-
-    def conv_hook(module: nn.Conv2d, _inputs, output: torch.Tensor) -> None:
-        nonlocal total
-        kh, kw = module.kernel_size
-        total += output[0].numel() * (module.in_channels // module.groups) * kh * kw
-
-    def linear_hook(module: nn.Linear, _inputs, output: torch.Tensor) -> None:
-        nonlocal total
-        total += output[0].numel() * module.in_features
-
-    handles = []
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            handles.append(m.register_forward_hook(conv_hook))
-        elif isinstance(m, nn.Linear):
-            handles.append(m.register_forward_hook(linear_hook))
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            model(torch.zeros(1, *input_shape))
-    finally:
-        for h in handles:
-            h.remove()
-        model.train(was_training)
-    return int(total)
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,13 +19,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Annotated, Literal
 
-import torch
-import torch.nn.functional as F
-from torch import nn
-
 from reportgen.errors import ManifestError
-from reportgen.models.base import MODELS, Classifier
-from reportgen.models.mlp import ACTIVATIONS
+from reportgen.models.base import MODELS
 from reportgen.params import Range
 
 
@@ -36,46 +31,6 @@ def max_pools(height: int, width: int) -> int:
         height, width = height // 2, width // 2
         count += 1
     return count
-
-
-class EvenSameConv2d(nn.Conv2d):
-    """A stride-1 convolution with an even kernel and "same" output size: the ``k - 1`` padding is split
-    ``(k - 2)/2`` before and ``k/2`` after (PyTorch's and TensorFlow's choice), padded explicitly so that no
-    warning is raised on each forward pass as ``padding="same"`` does for even kernels."""
-
-    def __init__(self, in_ch: int, out_ch: int, kernel_size: int, bias: bool = True) -> None:
-        super().__init__(in_ch, out_ch, kernel_size, padding=0, bias=bias)
-        before = (kernel_size - 1) // 2
-        self.pads = (before, kernel_size - 1 - before) * 2  # (left, right, top, bottom)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(F.pad(x, self.pads))
-
-
-def same_conv(in_ch: int, out_ch: int, kernel_size: int, bias: bool = True) -> nn.Conv2d:
-    """A stride-1 ``kernel_size × kernel_size`` convolution whose output has its input's height and width."""
-    if kernel_size % 2:
-        return nn.Conv2d(in_ch, out_ch, kernel_size, padding=kernel_size // 2, bias=bias)
-    return EvenSameConv2d(in_ch, out_ch, kernel_size, bias=bias)
-
-
-class CNN(Classifier):
-    """``blocks`` → ``flatten`` → ``fc`` → ``head``; ``blocks[i]`` holds ``conv``, ``bn``, ``act``, ``pool``."""
-
-    is_conv = True
-
-    def __init__(self, blocks: nn.Sequential, fc: nn.Module, width: int, num_classes: int) -> None:
-        super().__init__()
-        self.blocks = blocks
-        self.flatten = nn.Flatten()
-        self.fc = fc
-        self.head = nn.Linear(width, num_classes)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, fc[-1] or C'·H'·W')
-        return self.fc(self.flatten(self.blocks(x)))
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, D) -> (N, num_classes)
-        return self.head(features)
 
 
 @MODELS.register("cnn")
@@ -89,13 +44,18 @@ def cnn(
     dropout: Annotated[float, Range(0, 0.95)] = 0.0,
     fc: list[Annotated[int, Range(1)]] = (128,),
     activation: Literal["relu", "gelu", "tanh", "sigmoid", "leaky_relu", "elu"] = "relu",
-) -> Classifier:
+):  # -> Classifier (see models/base.py on why builders carry no return annotation)
     """One conv block per entry of ``filters`` (each halving H and W), one hidden layer per entry of ``fc``.
 
     The convolutions are "same"-padded (``kernel_size`` may be even); without BatchNorm they carry a bias,
     with it they do not (BatchNorm's shift replaces it). Too many blocks for the input size (a pool on a map
     smaller than 2×2) is a :class:`ManifestError` located at ``filters``.
     """
+    from torch import nn
+
+    from reportgen.models.layers import ACTIVATIONS, same_conv
+    from reportgen.models.nets import CNN
+
     if activation not in ACTIVATIONS:  # check_params catches this for manifests; direct calls land here
         raise ManifestError(f"unknown value {activation!r}", location="activation")
     channels, height, width = input_shape

@@ -10,35 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-import torch
-from torch import nn
-
 from reportgen.errors import ManifestError
-from reportgen.models.base import MODELS, Classifier
-from reportgen.models.blocks import ConvBlock, MobileNetBlock
+from reportgen.models.base import MODELS
 from reportgen.params import Range
 
 #: Blocks that halve the feature map by default (28 → 14 → 7 on MNIST, as in the handout).
 DOWNSAMPLE_AT = (1, 2)
-
-
-class ConvMobileNet(Classifier):
-    """``blocks`` (an ``nn.Sequential`` of ConvBlock/MobileNetBlock) → global average pool → ``head``."""
-
-    is_conv = True
-
-    def __init__(self, blocks: nn.Sequential, width: int, num_classes: int) -> None:
-        super().__init__()
-        self.blocks = blocks
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten()
-        self.head = nn.Linear(width, num_classes)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, width)
-        return self.flatten(self.pool(self.blocks(x)))
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, width) -> (N, num_classes)
-        return self.head(features)
 
 
 def _per_block(value: int | Sequence[int], count: int, what: str, key: str) -> list[int]:
@@ -59,12 +36,17 @@ def conv_mobilenet(
     mobilenet_blocks: Annotated[int, Range(0)] = 0,
     channels: Annotated[int, Range(1)] | list[Annotated[int, Range(1)]] = 32,
     strides: list[Annotated[int, Range(1, 4)]] | None = None,
-) -> Classifier:
+):  # -> Classifier (see models/base.py on why builders carry no return annotation)
     """``conv_blocks`` ConvBlocks then ``mobilenet_blocks`` MobileNetBlocks, pooled, then a linear head.
 
     ``channels`` is one width for every block or a list with one per block; ``strides`` defaults to 2 at
     blocks 1 and 2 and 1 elsewhere. Errors are located at the option's key; the caller adds the prefix.
     """
+    from torch import nn
+
+    from reportgen.models.blocks import ConvBlock, MobileNetBlock
+    from reportgen.models.nets import ConvMobileNet
+
     count = conv_blocks + mobilenet_blocks
     if count < 1:
         raise ManifestError(

@@ -10,38 +10,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Annotated
 
-import torch
-from torch import nn
-
 from reportgen.errors import ManifestError
-from reportgen.models.base import MODELS, Classifier
-from reportgen.models.cnn import max_pools, same_conv
+from reportgen.models.base import MODELS
+from reportgen.models.cnn import max_pools
 from reportgen.params import Range
-
-
-class Conv7x7FC(Classifier):
-    """``conv`` → ``conv_act`` (ReLU) → ``bn`` → ``pool`` → ``flatten`` → ``fc`` → ``fc_act`` (ReLU) → ``head``."""
-
-    is_conv = True
-
-    def __init__(self, in_ch: int, filters: int, kernel_size: int, flat: int, fc: int, num_classes: int) -> None:
-        super().__init__()
-        self.conv = same_conv(in_ch, filters, kernel_size)  # stride 1, same padding
-        # The handout's order: ReLU *before* BatchNorm, so the conv keeps its bias (BN does not cancel it here).
-        self.conv_act = nn.ReLU()
-        self.bn = nn.BatchNorm2d(filters)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.flatten = nn.Flatten()
-        self.fc = nn.Linear(flat, fc)
-        self.fc_act = nn.ReLU()
-        self.head = nn.Linear(fc, num_classes)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, fc)
-        x = self.pool(self.bn(self.conv_act(self.conv(x))))
-        return self.fc_act(self.fc(self.flatten(x)))
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, fc) -> (N, num_classes)
-        return self.head(features)
 
 
 @MODELS.register("conv7x7_fc")
@@ -52,41 +24,20 @@ def conv7x7_fc(
     filters: Annotated[int, Range(1)] = 32,
     kernel_size: Annotated[int, Range(1, 11)] = 7,
     fc: Annotated[int, Range(1)] = 1024,
-) -> Classifier:
+):  # -> Classifier (see models/base.py on why builders carry no return annotation)
     """CS-671 model 1.2.1: ``kernel_size``² conv, ``filters`` filters, stride 1, same padding → ReLU → BatchNorm
     → 2×2 max-pool, stride 2 → fully connected ``fc`` → ReLU → output layer.
 
     The defaults are the handout's. On 28×28 RGB images the pooled map is 32×14×14, so the fully connected
     layer alone holds 6272·1024 + 1024 = 6,423,552 of the network's 6.5 M parameters (96 classes).
     """
+    from reportgen.models.nets import Conv7x7FC
+
     channels, height, width = input_shape
     if max_pools(height, width) < 1:
         raise ManifestError(f"the {height}×{width} input is too small for a 2×2 max-pool", location="")
     flat = filters * (height // 2) * (width // 2)
     return Conv7x7FC(channels, filters, kernel_size, flat, fc, num_classes)
-
-
-class BottleneckCNN(Classifier):
-    """``features`` (conv stages) → ``gap`` → ``flatten`` → [``dropout``] → ``head``.
-
-    ``features`` holds ``conv{i}`` (3×3 or 1×1), ``bn{i}``, ``act{i}`` and ``pool{i}`` modules in call order.
-    """
-
-    is_conv = True
-
-    def __init__(self, features: nn.Sequential, width: int, dropout: float, num_classes: int) -> None:
-        super().__init__()
-        self.features = features
-        self.gap = nn.AdaptiveAvgPool2d(1)
-        self.flatten = nn.Flatten()
-        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
-        self.head = nn.Linear(width, num_classes)
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, widths[-1])
-        return self.flatten(self.gap(self.features(x)))
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, widths[-1]) -> (N, num_classes)
-        return self.head(self.dropout(features))
 
 
 @MODELS.register("bottleneck_cnn")
@@ -96,7 +47,7 @@ def bottleneck_cnn(
     num_classes: int,
     widths: list[Annotated[int, Range(1)]] = (64, 16, 64, 16, 96),
     dropout: Annotated[float, Range(0, 0.95)] = 0.2,
-) -> Classifier:
+):  # -> Classifier (see models/base.py on why builders carry no return annotation)
     """CS-671 model 1.2.2: 3×3 convolutions alternating with 1×1 "bottleneck" convolutions that shrink the depth.
 
     ``widths`` has an odd number of entries: a 3×3 conv of ``widths[0]`` filters, then pairs
@@ -114,6 +65,11 @@ def bottleneck_cnn(
     window, enough to span a 15-pixel line; averaging over positions suits classes that differ in anything but
     position.
     """
+    from torch import nn
+
+    from reportgen.models.layers import same_conv
+    from reportgen.models.nets import BottleneckCNN
+
     if len(widths) % 2 == 0:
         raise ManifestError(
             f"needs an odd number of widths (a 3×3 conv, then 1×1/3×3 pairs), got {len(widths)}", location="widths"

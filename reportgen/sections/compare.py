@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
-from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
@@ -21,6 +20,8 @@ METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
 
 def run_metrics(group: RunGroup) -> dict[str, Any]:
     """One table row: metrics over the group's finished seeds, plus size and cost."""
+    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
     per_seed: dict[str, list[float]] = {m: [] for m in METRICS}
     for r in group.results:
         pred = r.test_pred

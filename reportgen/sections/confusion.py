@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import classification_report, confusion_matrix
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import summarize
@@ -20,6 +19,8 @@ AVERAGES = ("macro avg", "weighted avg")
 
 
 def group_confusion(group: RunGroup) -> dict[str, Any]:
+    from sklearn.metrics import classification_report, confusion_matrix
+
     results = group.results
     if not results:
         return {"run": group.name, "label": group.label, "failures": group.failures, "matrix": None}

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
-import torch
 
 from reportgen.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.text import count, pct
+
+if TYPE_CHECKING:
+    import torch
 
 SPLITS = ("train", "val", "test")
 UNDER = 0.5  # a class is under-represented in training below this fraction of the median class count
@@ -37,6 +39,8 @@ def dataset_name(group: RunGroup) -> str:
 def pixel_stats(x: torch.Tensor, chunk: int = 4096) -> tuple[list[float], list[float]]:
     """Per-channel mean and sample std of ``x`` (uint8, ``(N, C, H, W)``) in [0, 1] units, in chunks so a
     large dataset is never copied to float whole; equals ``DatasetSplits.channel_stats()``."""
+    import torch
+
     c = x.shape[1]
     total, total_sq, n = torch.zeros(c, dtype=torch.float64), torch.zeros(c, dtype=torch.float64), 0
     for start in range(0, x.shape[0], chunk):
@@ -85,6 +89,8 @@ def stratification(counts: dict[str, list[int]], classes: tuple[str, ...]) -> di
 def samples(data, per_class: int) -> dict[str, Any] | None:
     """Up to ``per_class`` training images of each of the first classes, as ``(C, H, W)`` uint8 lists
     (downsampled to at most ``SAMPLE_SIDE`` pixels)."""
+    import torch
+
     if per_class <= 0:
         return None
     x, y = data.train.x, data.train.y

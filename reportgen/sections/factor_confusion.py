@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
@@ -79,6 +78,8 @@ def spans(order: np.ndarray, codes: list[np.ndarray], names: list[str], labels: 
 
 def group_factors(group: RunGroup, options) -> dict[str, Any]:
     """One run's per-factor matrices and accuracies, error structure, and the sorted full matrix."""
+    from sklearn.metrics import confusion_matrix
+
     entry: dict[str, Any] = {"run": group.name, "label": group.label, "failures": group.failures}
     results = group.results
     if not results:

@@ -15,8 +15,6 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from sklearn.metrics import f1_score
-
 from reportgen.errors import ManifestError
 from reportgen.params import check_value, parameters
 from reportgen.registry import did_you_mean
@@ -199,6 +197,8 @@ class SweepsSection(Section):
 
 def row_of(group: RunGroup, value: Any, baseline: bool) -> dict[str, Any]:
     """One table row: the group's metrics over its finished seeds, and its status over all seeds."""
+    from sklearn.metrics import f1_score
+
     results = group.results
     statuses = [o.status for o in group.outcomes]
     status = "diverged" if "diverged" in statuses else "failed" if "failed" in statuses else "ok"

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score, roc_curve
 
 from reportgen.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
 from reportgen.params import Range
@@ -36,6 +35,8 @@ def _onehot(y_true, k: int) -> np.ndarray:
 def roc_aucs(y_true, prob) -> dict[str, Any]:
     """One-vs-rest AUCs of ``prob`` ``(N, K)``: ``{"per_class": [auc | None], "micro", "macro"}``. A class
     without positives (or negatives) in ``y_true`` has no AUC and is left out of the macro average."""
+    from sklearn.metrics import roc_auc_score
+
     prob = np.asarray(prob, dtype=np.float64)
     onehot = _onehot(y_true, prob.shape[1])
     per_class = [float(roc_auc_score(onehot[:, i], prob[:, i])) if 0 < onehot[:, i].sum() < len(onehot) else None
@@ -68,6 +69,8 @@ def roc_curves(y_true, prob, max_points: int = CURVE_POINTS) -> dict[str, Any]:
     """Per-class, micro and macro ROC curves (``{"fpr", "tpr", "auc"}`` each, at most ``max_points``). The macro
     curve averages the per-class TPRs on the union of their FPRs (scikit-learn's "Multiclass ROC" example),
     keeping vertical jumps, so its area is exactly the macro AUC (the mean of the per-class AUCs)."""
+    from sklearn.metrics import roc_curve
+
     prob = np.asarray(prob, dtype=np.float64)
     onehot = _onehot(y_true, prob.shape[1])
     aucs = roc_aucs(y_true, prob)

@@ -1,0 +1,118 @@
+"""The networks the registered builders assemble (imports torch; the builders import this lazily).
+
+Each is a :class:`Classifier` whose submodules carry plain names, so that reports can find and plot their
+weights; the builder modules (:mod:`~reportgen.models.mlp`, :mod:`~reportgen.models.cnn`, …) document the
+architectures and check their options.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from reportgen.models.classifier import Classifier
+from reportgen.models.layers import same_conv
+
+
+class MLP(Classifier):
+    """``flatten`` → ``layers`` → ``head``; ``layers[i]`` holds ``linear``, ``bn``, ``act``, ``dropout``."""
+
+    is_conv = False
+
+    def __init__(self, layers: nn.Sequential, width: int, num_classes: int) -> None:
+        super().__init__()
+        self.flatten = nn.Flatten()
+        self.layers = layers
+        self.head = nn.Linear(width, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, hidden[-1])
+        return self.layers(self.flatten(x))
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, hidden[-1]) -> (N, num_classes)
+        return self.head(features)
+
+
+class CNN(Classifier):
+    """``blocks`` → ``flatten`` → ``fc`` → ``head``; ``blocks[i]`` holds ``conv``, ``bn``, ``act``, ``pool``."""
+
+    is_conv = True
+
+    def __init__(self, blocks: nn.Sequential, fc: nn.Module, width: int, num_classes: int) -> None:
+        super().__init__()
+        self.blocks = blocks
+        self.flatten = nn.Flatten()
+        self.fc = fc
+        self.head = nn.Linear(width, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, fc[-1] or C'·H'·W')
+        return self.fc(self.flatten(self.blocks(x)))
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, D) -> (N, num_classes)
+        return self.head(features)
+
+
+class ConvMobileNet(Classifier):
+    """``blocks`` (an ``nn.Sequential`` of ConvBlock/MobileNetBlock) → global average pool → ``head``."""
+
+    is_conv = True
+
+    def __init__(self, blocks: nn.Sequential, width: int, num_classes: int) -> None:
+        super().__init__()
+        self.blocks = blocks
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.head = nn.Linear(width, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, width)
+        return self.flatten(self.pool(self.blocks(x)))
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, width) -> (N, num_classes)
+        return self.head(features)
+
+
+class Conv7x7FC(Classifier):
+    """``conv`` → ``conv_act`` (ReLU) → ``bn`` → ``pool`` → ``flatten`` → ``fc`` → ``fc_act`` (ReLU) → ``head``."""
+
+    is_conv = True
+
+    def __init__(self, in_ch: int, filters: int, kernel_size: int, flat: int, fc: int, num_classes: int) -> None:
+        super().__init__()
+        self.conv = same_conv(in_ch, filters, kernel_size)  # stride 1, same padding
+        # The handout's order: ReLU *before* BatchNorm, so the conv keeps its bias (BN does not cancel it here).
+        self.conv_act = nn.ReLU()
+        self.bn = nn.BatchNorm2d(filters)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(flat, fc)
+        self.fc_act = nn.ReLU()
+        self.head = nn.Linear(fc, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, fc)
+        x = self.pool(self.bn(self.conv_act(self.conv(x))))
+        return self.fc_act(self.fc(self.flatten(x)))
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, fc) -> (N, num_classes)
+        return self.head(features)
+
+
+class BottleneckCNN(Classifier):
+    """``features`` (conv stages) → ``gap`` → ``flatten`` → [``dropout``] → ``head``.
+
+    ``features`` holds ``conv{i}`` (3×3 or 1×1), ``bn{i}``, ``act{i}`` and ``pool{i}`` modules in call order.
+    """
+
+    is_conv = True
+
+    def __init__(self, features: nn.Sequential, width: int, dropout: float, num_classes: int) -> None:
+        super().__init__()
+        self.features = features
+        self.gap = nn.AdaptiveAvgPool2d(1)
+        self.flatten = nn.Flatten()
+        self.dropout = nn.Dropout(dropout) if dropout > 0 else nn.Identity()
+        self.head = nn.Linear(width, num_classes)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:  # (N, C, H, W) -> (N, widths[-1])
+        return self.flatten(self.gap(self.features(x)))
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, widths[-1]) -> (N, num_classes)
+        return self.head(self.dropout(features))
