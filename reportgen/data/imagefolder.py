@@ -11,18 +11,8 @@ import csv as csvlib
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
-import torch
-from PIL import Image, UnidentifiedImageError
-
 from reportgen.data.base import DATASETS, DatasetSplits, Split
-from reportgen.data.split import (
-    Caps,
-    CapsApplyTo,
-    Fractions,
-    check_fractions,
-    split_and_cap,
-)
+from reportgen.data.options import Caps, CapsApplyTo, Fractions, check_fractions
 from reportgen.errors import DataError
 from reportgen.params import Length, Range
 from reportgen.registry import did_you_mean
@@ -91,6 +81,12 @@ def imagefolder_csv(
     1 or 3 channels (default: 1 if every image is grayscale). ``image_size = [H, W]`` resizes every image;
     without it, all images must have the same size.
     """
+    import numpy as np
+    import torch
+    from PIL import Image, UnidentifiedImageError
+
+    from reportgen.data.split import split_and_cap
+
     fractions = check_fractions(split)
     if image_size is not None and (len(image_size) != 2 or min(image_size) < 1):
         raise DataError(f"image_size: expected [height, width] of positive integers, got {list(image_size)}")

