@@ -36,6 +36,7 @@ class BuildSummary:
     failed: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
+    unfinished: int = 0  # runs (fresh or cached) that failed or diverged: what --strict turns into an exit status
 
 
 def default_out(manifest_path: str | Path) -> Path:
@@ -93,6 +94,7 @@ def build(
         trained=len(runner.trained),
         cached=len(runner.cached),
         failed=len(runner.failed),
+        unfinished=sum(1 for o in runner.outcomes.values() if not o.ok),
         seconds=time.perf_counter() - started,
         timings=timings,
     )

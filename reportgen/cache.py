@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from reportgen.errors import CacheError
+from reportgen.faults import checkpoint
 from reportgen.run_result import RunResult
 
 FORMAT_VERSION = 1
@@ -37,6 +38,43 @@ class RunCache:
 
     def has(self, key: str) -> bool:
         return (self.path(key) / "meta.json").is_file()
+
+    def keys(self) -> list[str]:
+        """The keys of the entries present (temporary folders of unfinished writes excluded)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def leftovers(self) -> list[Path]:
+        """Temporary folders of writes that never finished (a killed build); safe to delete."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and p.name.startswith(".tmp-"))
+
+    def problem(self, key: str) -> str | None:
+        """Why the entry ``key`` cannot be trusted, or None when every file matches its checksum."""
+        entry = self.path(key)
+        try:
+            meta = json.loads((entry / "meta.json").read_text())
+            if not isinstance(meta, dict) or "sha256" not in meta:
+                return "meta.json is not a cache entry's metadata"
+            if meta.get("format") != FORMAT_VERSION:
+                return f"written by another cache format ({meta.get('format')}, this is {FORMAT_VERSION})"
+            if meta.get("key") not in (None, key):
+                return f"meta.json names another key ({meta.get('key')})"
+            for name in _FILES:
+                if name not in meta["sha256"]:
+                    return f"no checksum for {name}"
+                if _sha256(entry / name) != meta["sha256"][name]:
+                    return f"{name} does not match its checksum"
+        except FileNotFoundError as err:
+            return f"{Path(err.filename).name} is missing"
+        except (OSError, ValueError) as err:
+            return f"unreadable ({err})"
+        return None
+
+    def remove(self, key_or_path: str | Path) -> None:
+        shutil.rmtree(self.path(key_or_path) if isinstance(key_or_path, str) else key_or_path, ignore_errors=True)
 
     def load(self, key: str, *, weights: bool = False) -> RunResult | None:
         """The cached result for ``key``, or ``None`` if absent or damaged (a damaged entry is warned about)."""
@@ -98,6 +136,7 @@ class RunCache:
             snapshots = {f"snapshot_{epoch}": f for epoch, f in result.feature_snapshots.items()}
             np.savez(tmp / "arrays.npz", test_true=result.test_true, test_prob=result.test_prob,
                      test_features=result.test_features, **snapshots)
+            checkpoint("cache-write")  # half an entry on disk, under its temporary name
             torch.save(result.state_dict or {}, tmp / "weights.pt")
             meta = {
                 "format": FORMAT_VERSION,

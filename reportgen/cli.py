@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="retrain the runs even if the cache holds them")
     build.add_argument("--no-pdf", action="store_true", help="write the HTML and JSON only")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress bars (for CI and logs)")
+    build.add_argument("--strict", action="store_true",
+                       help="exit with status 2 when a run failed or diverged (the report is still written)")
     build.set_defaults(func=cmd_build)
 
     sections = commands.add_parser(
@@ -70,6 +72,28 @@ def build_parser() -> argparse.ArgumentParser:
     _grading_args(compare)
     compare.add_argument("--pdf", action="store_true", help="also write compare.pdf")
     compare.set_defaults(func=cmd_compare)
+
+    cache = commands.add_parser("cache", help="verify the run cache's checksums, or prune entries no manifest uses",
+                                description="Check or clean OUT/cache, the store of trained runs.")
+    cache_commands = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
+    verify = cache_commands.add_parser(
+        "verify", help="check every entry against its checksums; exit 1 if any is damaged",
+        description="Check every cache entry's files against the SHA-256 recorded when it was written. Damaged "
+        "entries would be retrained anyway (a build never loads them); --fix deletes them now, with the "
+        "temporary folders that interrupted writes leave behind.")
+    verify.add_argument("manifest", nargs="?", type=Path, help="its cache is OUT/cache beside it (default: ./out)")
+    _common(verify)
+    verify.add_argument("--fix", action="store_true", help="delete damaged entries and leftover temporary folders")
+    verify.set_defaults(func=cmd_cache_verify)
+    prune = cache_commands.add_parser(
+        "prune", help="delete the entries no manifest uses",
+        description="Delete the cache entries that none of the manifests needs (every run at every seed, sweep "
+        "variations included), and the temporary folders of interrupted writes. Without manifests: every "
+        "*.toml manifest in the current folder.")
+    prune.add_argument("manifests", nargs="*", type=Path, metavar="MANIFEST")
+    _common(prune)
+    prune.add_argument("--dry-run", "-n", action="store_true", help="only list what would be deleted")
+    prune.set_defaults(func=cmd_cache_prune)
     return parser
 
 
@@ -106,6 +130,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         runs += f", {summary.failed} failed"
     sections = ", ".join(summary.sections_built) or "none (all up to date)"
     print(f"sections computed: {sections}; runs: {runs}; {summary.seconds:.1f} s")
+    if args.strict and summary.unfinished:
+        print(f"Error: --strict: {summary.unfinished} run(s) failed or diverged (see the report)", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -182,6 +209,44 @@ def cmd_compare(args: argparse.Namespace) -> int:
     written = write_comparison(comparison, args.out, pdf=args.pdf)
     print(f"wrote {', '.join(str(p) for p in written)}; {len(comparison.pairs)} suspicious pair(s)")
     return 1 if batch.failures else 0
+
+
+def _cache_of(args: argparse.Namespace, manifest: Path | None):
+    from reportgen.build import default_out
+    from reportgen.cache import RunCache
+
+    out = args.out or (default_out(manifest) if manifest is not None else Path("out"))
+    return RunCache(out / "cache")
+
+
+def cmd_cache_verify(args: argparse.Namespace) -> int:
+    from reportgen.cache_commands import verify
+
+    cache = _cache_of(args, args.manifest)
+    found = verify(cache, fix=args.fix)
+    for key, why in found.damaged.items():
+        print(f"damaged: {cache.path(key)}: {why}" + (" (deleted)" if args.fix else ""))
+    for path in found.leftovers:
+        print(f"leftover: {path} (an interrupted write)" + (" (deleted)" if args.fix else ""))
+    print(f"{cache.root}: {len(found.ok)} entries ok, {len(found.damaged)} damaged, "
+          f"{len(found.leftovers)} leftover temporary folder(s)")
+    return 1 if found.damaged and not args.fix else 0
+
+
+def cmd_cache_prune(args: argparse.Namespace) -> int:
+    from reportgen.cache_commands import prune
+
+    manifests = args.manifests or sorted(Path().glob("*.toml"))
+    cache = _cache_of(args, manifests[0] if manifests else None)
+    result = prune(cache, manifests, dry_run=args.dry_run)
+    for path, why in result.skipped.items():
+        print(f"skipped {path}: {why}", file=sys.stderr)
+    verb = "would delete" if args.dry_run else "deleted"
+    for key in result.dropped:
+        print(f"{verb}: {cache.path(key)}")
+    print(f"{cache.root}: kept {len(result.kept)} entries used by {len(manifests) - len(result.skipped)} "
+          f"manifest(s); {verb} {len(result.dropped)} and {len(result.leftovers)} leftover temporary folder(s)")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

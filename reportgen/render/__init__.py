@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 
 from reportgen.errors import RenderError
+from reportgen.faults import checkpoint
 from reportgen.render.env import data_uri, make_env
 from reportgen.specs import Manifest
 
@@ -64,6 +65,7 @@ def render_report(
     if not pdf:
         return html_path, None
     t = time.perf_counter()
+    checkpoint("render")  # report.html written, the PDF not yet
     pdf_path = save_atomic(out_dir / "report.pdf", lambda tmp: write_pdf(html, Path(tmp), out_dir))
     if timings is not None:
         timings["pdf"] = time.perf_counter() - t
