@@ -423,3 +423,11 @@ def test_real_student_reports() -> None:
         doc = read_document(REPORTS / name)
         assert doc.format == "markdown" and len(doc.lines) > 100
         assert any("accuracy" in t.lower() for t in _texts(doc))
+
+
+def test_a_50_mb_text_file_is_refused_by_the_default_limit(tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    with open(path, "wb") as f:
+        f.truncate(50_000_000)  # sparse: 50 MB on paper, instant to make
+    with pytest.raises(ReportReadError, match="20 MB limit"):
+        read_document(path)

@@ -137,7 +137,7 @@ def _megabytes(size: int) -> str:
 
 
 def _over_size(size: int, max_bytes: int) -> str:
-    return f"{_megabytes(size)} MB, over the {_megabytes(max_bytes)} MB limit (--max-bytes)"
+    return f"{_megabytes(size)} MB, over the {_megabytes(max_bytes)} MB limit (--max-mb)"
 
 
 def _too_many_lines(max_lines: int) -> str:
