@@ -324,7 +324,7 @@ def test_missing_file(tmp_path: Path) -> None:
 def test_file_over_max_bytes_is_refused_unread(tmp_path: Path) -> None:
     path = tmp_path / "big.md"
     path.write_text("x" * 3000)
-    with pytest.raises(ReportReadError, match=r"0.003 MB, over the 0.001 MB limit \(--max-bytes\)"):
+    with pytest.raises(ReportReadError, match=r"0.003 MB, over the 0.001 MB limit \(--max-mb\)"):
         read_document(path, ReadLimits(max_bytes=1000))
 
 

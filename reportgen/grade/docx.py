@@ -53,7 +53,7 @@ def docx_lines(data: bytes, *, max_xml_bytes: int, max_lines: int) -> tuple[list
 def _document_part(data: bytes, max_xml_bytes: int) -> tuple[bytes, int]:
     """document.xml's bytes, refusing one that would inflate past *max_xml_bytes* (a zip bomb), and the number
     of images in word/media/."""
-    bomb = (f"DOCX text part inflates past the {max_xml_bytes:,}-byte limit (5 x --max-bytes); "
+    bomb = (f"DOCX text part inflates past the {max_xml_bytes:,}-byte limit (5 x --max-mb); "
             "refusing a possible zip bomb")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
