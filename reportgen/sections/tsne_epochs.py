@@ -38,6 +38,7 @@ class TsneEpochsSection(Section):
 
     run_count = (1, None)
     template = "sections/tsne_epochs.html.j2"
+    version = 2  # 2: openTSNE
     example_options = {"epoch": 1}
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:

@@ -103,7 +103,7 @@ class WithWithoutMobileNetSection(Section):
         seed: Annotated[int, Range(0)] = 0  # seeds the subsample and t-SNE
 
     run_count = (2, None)
-    version = 2  # 2: trainer events on the curves
+    version = 3  # 2: trainer events on the curves; 3: openTSNE
     template = "sections/with_without_mobilenet.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
