@@ -52,6 +52,10 @@ def build(
     force: bool = False,
     quiet: bool = False,
     pdf: bool = True,
+    jobs: int = 1,
+    threads: int | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> BuildSummary:
     """Build the report of the manifest at ``manifest_path`` into ``out`` (default: ``out/`` beside it)."""
     from reportgen.cache import RunCache
@@ -71,7 +75,8 @@ def build(
 
     t = time.perf_counter()
     cache = RunCache(out_dir / "cache")
-    runner = run_plan(plan, cache, torch_device, force=force, quiet=quiet)
+    runner = run_plan(plan, cache, torch_device, force=force, quiet=quiet, jobs=jobs, threads=threads,
+                      executor=executor, ray_address=ray_address)
     timings["runs"] = time.perf_counter() - t
 
     t = time.perf_counter()

@@ -37,6 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="retrain the runs even if the cache holds them")
     build.add_argument("--no-pdf", action="store_true", help="write the HTML and JSON only")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress bars (for CI and logs)")
+    build.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N",
+                       help="train N runs at once in local processes, the CPU threads shared among them (default 1)")
+    build.add_argument("--threads", type=_positive, metavar="N",
+                       help="CPU threads per training (default: the cores divided by --jobs); the numbers depend on "
+                       "the seed and this, not on where a run trained")
+    build.add_argument("--executor", choices=("local", "ray"), default="local",
+                       help="local (this machine, --jobs processes) or ray (each run a Ray task; pip install "
+                       "'reportgen[ray]')")
+    build.add_argument("--ray-address", metavar="ADDR",
+                       help="the Ray cluster to use ('auto' finds a running one); default: start a local Ray")
     build.add_argument("--strict", action="store_true",
                        help="exit with status 2 when a run failed or diverged (the report is still written)")
     build.set_defaults(func=cmd_build)
@@ -113,6 +123,16 @@ def _grading_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", "-q", action="store_true", help="print only errors and the summary")
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", "-o", type=Path, metavar="DIR",
                         help="output folder (default: out/ beside the manifest); the run cache is OUT/cache")
@@ -122,7 +142,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from reportgen.build import build
 
     summary = build(args.manifest, out=args.out, sections=args.section, device=args.device, force=args.force,
-                    quiet=args.quiet, pdf=not args.no_pdf)
+                    quiet=args.quiet, pdf=not args.no_pdf, jobs=args.jobs, threads=args.threads,
+                    executor=args.executor, ray_address=args.ray_address)
     written = ", ".join(str(p) for p in (summary.html, summary.pdf, summary.results) if p is not None)
     print(f"wrote {written}")
     runs = f"{summary.trained} trained, {summary.cached} cached"

@@ -7,12 +7,10 @@ diverged run is cached like any finished one (retraining it would diverge again)
 from __future__ import annotations
 
 import sys
-import traceback
 from dataclasses import dataclass, field
 
 from reportgen.cache import RunCache
-from reportgen.errors import ReportgenError
-from reportgen.plan import Plan, PlannedRun, load_run_data
+from reportgen.plan import Plan, PlannedRun
 from reportgen.run_result import RunFailure, RunResult
 
 Outcome = RunResult | RunFailure
@@ -26,9 +24,11 @@ class RunnerReport:
     failed: list[str] = field(default_factory=list)
 
 
-def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet: bool = False) -> RunnerReport:
-    """Load or train each of ``plan.runs`` once."""
-    from reportgen import train as train_module
+def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet: bool = False, jobs: int = 1,
+             threads: int | None = None, executor: str = "local", ray_address: str | None = None) -> RunnerReport:
+    """Load or train each of ``plan.runs`` once: here, in ``jobs`` local processes, or on Ray. Each finished
+    training is cached as soon as it returns, so an interrupted build keeps it."""
+    from reportgen.executors import run_local, run_ray
 
     report = RunnerReport()
     todo: list[PlannedRun] = []
@@ -39,21 +39,15 @@ def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet:
             report.cached.append(planned.key)
         else:
             todo.append(planned)
-    progress = _Progress(len(todo), quiet)
-    for planned in todo:
-        progress.start(planned)
-        try:
-            data = load_run_data(plan.manifest, planned.run)
-            result = train_module.train(planned, data, device, on_epoch=progress.epoch)
-        except ReportgenError as err:
-            outcome: Outcome = RunFailure(planned.key, planned.spec, str(err))
-        except Exception as err:  # noqa: BLE001 - one failing run must not sink the build
-            last = traceback.extract_tb(err.__traceback__)[-1]
-            reason = f"{type(err).__name__}: {err} (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
-            outcome = RunFailure(planned.key, planned.spec, reason)
-        else:
-            cache.save(result)
-            outcome = result
+    progress = _Progress(len(todo), quiet, per_epoch=executor == "local" and jobs <= 1)
+    if executor == "ray":
+        finished = run_ray(plan.manifest, todo, str(device), threads, ray_address)
+    else:
+        finished = run_local(plan.manifest, todo, str(device), jobs, threads, on_epoch=progress.epoch,
+                             on_start=progress.start)
+    for planned, outcome in finished:
+        if isinstance(outcome, RunResult):  # diverged ones too: retraining would diverge again
+            cache.save(outcome)
             report.trained.append(planned.key)
         if not outcome.ok:
             report.failed.append(planned.key)
@@ -67,8 +61,9 @@ def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet:
 class _Progress:
     """Two tqdm bars on stderr (runs, and epochs of the current run); silent with ``quiet``."""
 
-    def __init__(self, total: int, quiet: bool) -> None:
+    def __init__(self, total: int, quiet: bool, per_epoch: bool = True) -> None:
         self.quiet = quiet or total == 0
+        self.per_epoch = per_epoch  # runs in other processes report only when they finish
         self.runs = self.epochs = None
         if not self.quiet:
             from tqdm.auto import tqdm
@@ -77,7 +72,7 @@ class _Progress:
             self.runs = tqdm(total=total, desc="runs", unit="run", position=0, file=sys.stderr, leave=True)
 
     def start(self, planned: PlannedRun) -> None:
-        if self.quiet:
+        if self.quiet or not self.per_epoch:
             return
         self.epochs = self._tqdm(total=planned.run.train.epochs, desc=planned.title, unit="epoch",
                                  position=1, leave=False, file=sys.stderr)

@@ -124,7 +124,7 @@ def train(
         history["epoch_seconds"].append(time.perf_counter() - t0)
         if on_epoch is not None:
             on_epoch(epoch, {k: v[-1] for k, v in history.items()})
-        checkpoint("epoch")
+        checkpoint("epoch", planned.run.name)
         if epoch + 1 in cfg.feature_snapshots and epoch + 1 < cfg.epochs:
             snapshots[epoch + 1] = evaluate(model, test_b, loss_fn, autocast, keep_outputs=True)[3]
         if control.after_epoch(epoch + 1, history, model):

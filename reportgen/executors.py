@@ -1,0 +1,115 @@
+"""Where trainings run: in this process one after another, in a pool of local processes (``--jobs N``), or as
+Ray tasks on a cluster (``--executor ray``). Every executor runs the same task function and returns the same
+:class:`~reportgen.run_result.RunResult` (or :class:`~reportgen.run_result.RunFailure`); the driver alone writes
+the content-addressed cache, so a run trained anywhere is interchangeable with one trained here.
+
+Numbers depend on the seed and on the number of CPU threads a training uses (summation order), not on where it
+ran: ``--threads`` fixes the latter (default: the machine's cores shared among the jobs).
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Iterator
+
+from reportgen.errors import ReportgenError
+from reportgen.plan import PlannedRun
+from reportgen.run_result import RunFailure, RunResult
+
+Outcome = RunResult | RunFailure
+EXECUTORS = ("local", "ray")
+
+
+def train_task(manifest, planned: PlannedRun, device: str, threads: int | None, on_epoch: Callable | None = None
+               ) -> Outcome:
+    """Load the run's data and train it with ``threads`` CPU threads; any error becomes a RunFailure naming its
+    cause (one failing run must not sink the build). Top-level and picklable: worker processes and Ray tasks run
+    it too."""
+    import torch
+
+    from reportgen import train as train_module
+    from reportgen.plan import load_run_data
+
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        data = load_run_data(manifest, planned.run)
+        return train_module.train(planned, data, torch.device(device), on_epoch=on_epoch)
+    except ReportgenError as err:
+        return RunFailure(planned.key, planned.spec, str(err))
+    except Exception as err:  # noqa: BLE001
+        last = traceback.extract_tb(err.__traceback__)[-1]
+        reason = f"{type(err).__name__}: {err} (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
+        return RunFailure(planned.key, planned.spec, reason)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def default_threads(jobs: int) -> int:
+    """The cores shared fairly among ``jobs`` concurrent trainings (at least one each)."""
+    return max(1, (os.cpu_count() or 1) // max(jobs, 1))
+
+
+def run_local(manifest, todo: list[PlannedRun], device: str, jobs: int, threads: int | None,
+              on_epoch: Callable | None = None, on_start: Callable | None = None
+              ) -> Iterator[tuple[PlannedRun, Outcome]]:
+    """Train ``todo`` here (``jobs == 1``) or in ``jobs`` worker processes; yield each outcome as it finishes."""
+    if jobs <= 1:
+        for planned in todo:
+            if on_start is not None:
+                on_start(planned)
+            yield planned, train_task(manifest, planned, device, threads, on_epoch)
+        return
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    # spawn, not fork: a forked child inherits torch's thread pools mid-state and can hang.
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pending = {pool.submit(train_task, manifest, p, device, threads or default_threads(jobs)): p for p in todo}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                planned = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except Exception as err:  # noqa: BLE001 - a worker that died (killed, out of memory)
+                    outcome = RunFailure(planned.key, planned.spec, f"worker process failed: {err!r}")
+                yield planned, outcome
+    finally:
+        # Ctrl-C or an error in the driver: drop what has not started; finished runs are already yielded.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_ray(manifest, todo: list[PlannedRun], device: str, threads: int | None, address: str | None
+            ) -> Iterator[tuple[PlannedRun, Outcome]]:
+    """Each run a Ray task (one GPU each when the device is CUDA); outcomes as they finish. Ctrl-C cancels the
+    outstanding tasks; the finished ones have been yielded (and cached by the driver)."""
+    try:
+        import ray
+    except ImportError:
+        raise ReportgenError("--executor ray needs Ray: pip install 'reportgen[ray]'") from None
+    if not ray.is_initialized():
+        try:
+            ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                     runtime_env={"env_vars": {"PYTHONWARNINGS": "ignore"}} if address else None)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            raise ReportgenError(f"--ray-address {address}: cannot connect to a Ray cluster ({err})") from None
+    cpus = threads or 1
+    remote = ray.remote(num_cpus=cpus, num_gpus=1 if device.startswith("cuda") else 0, max_retries=0)(train_task)
+    pending = {remote.remote(manifest, p, device, cpus): p for p in todo}
+    try:
+        while pending:
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                planned = pending.pop(ref)
+                try:
+                    outcome = ray.get(ref)
+                except Exception as err:  # noqa: BLE001 - a task or its worker died
+                    outcome = RunFailure(planned.key, planned.spec, f"Ray task failed: {type(err).__name__}: {err}")
+                yield planned, outcome
+    finally:
+        for ref in pending:
+            ray.cancel(ref, force=True)
