@@ -48,7 +48,8 @@ def test_a_failing_run_in_a_worker_is_isolated_and_retrained_next_time(sequentia
     assert stable(json.loads((out / "results.json").read_text())) == expected
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ray") is None, reason="Ray is not installed (pip install 'reportgen[ray]')")
+@pytest.mark.skipif(importlib.util.find_spec("ray") is None,
+                    reason="Ray is not installed (pip install 'reportgen[ray]')")
 def test_a_local_ray_instance_builds_the_same_report(sequential, tmp_path):
     import ray
 
