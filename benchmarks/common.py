@@ -21,7 +21,9 @@ class Settings:
     manifest: Path
     report_dir: Path  # a built report (out/): its cache, section outputs and report.html
     repeat: int = 3
+    cold_repeat: int | None = None  # cold builds (minutes each); None: ``repeat``
     quick: bool = False  # tiny sizes, for the smoke test: the figures mean nothing
+    threads: int | None = None  # torch CPU threads per training (None: torch's default)
     section: str = "confusion"
     grade_report: Path = Path("/work/shared/reports/itu-a2-bscs19057.pdf")
     grade_manifest: Path = ROOT / "examples" / "itu-a2.toml"

@@ -6,6 +6,7 @@ commands, so ``reportgen --help`` answers at once (hatch's habit).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -37,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--force", action="store_true", help="retrain the runs even if the cache holds them")
     build.add_argument("--no-pdf", action="store_true", help="write the HTML and JSON only")
     build.add_argument("--quiet", "-q", action="store_true", help="no progress bars (for CI and logs)")
-    build.add_argument("--jobs", "-j", type=_positive, default=1, metavar="N",
-                       help="train N runs at once in local processes, the CPU threads shared among them (default 1)")
+    build.add_argument("--jobs", "-j", type=_jobs, default=os.environ.get("REPORTGEN_JOBS") or "auto", metavar="N",
+                       help="train N runs at once in local processes, the CPU threads shared among them; auto (the "
+                       "default; or $REPORTGEN_JOBS): one per CPU core on the CPU, 1 on a GPU")
     build.add_argument("--threads", type=_positive, metavar="N",
                        help="CPU threads per training (default: the cores divided by --jobs); the numbers depend on "
                        "the seed and this, not on where a run trained")
@@ -121,6 +123,10 @@ def _grading_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-pages", type=int, default=200, metavar="N",
                         help="refuse PDFs with more pages than this (default: 200)")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only errors and the summary")
+
+
+def _jobs(text: str) -> int | str:
+    return "auto" if text == "auto" else _positive(text)
 
 
 def _positive(text: str) -> int:

@@ -80,10 +80,13 @@ def timed_tsne(features, *, seed: int, perplexity: float = 30.0) -> tuple[np.nda
         started = time.perf_counter()
         if x.shape[1] > PCA_DIMS and x.shape[0] > PCA_DIMS:
             x = PCA(n_components=PCA_DIMS, random_state=seed).fit_transform(x)
-        # openTSNE's Barnes-Hut: 1.4x faster than scikit-learn's at the report's 1000 points (benchmarks/run.py
-        # --only tsne; its FFT method only pays from ~10k points). One thread keeps it bit-for-bit reproducible.
+        # openTSNE's Barnes-Hut on one thread: as fast as scikit-learn's at the report's 1000 points with the same
+        # 250 + 750 iterations (benchmarks/run.py --only tsne), but it keeps to its one thread (scikit-learn's OpenMP
+        # loop takes every core whatever n_jobs says, and slows 5x beside --jobs workers) and is bit-for-bit
+        # reproducible. Its FFT method only pays from ~10k points.
         tsne = TSNE(n_components=2, perplexity=used, initialization="pca", learning_rate="auto",
-                    negative_gradient_method="bh", random_state=seed, n_jobs=1, verbose=False)
+                    early_exaggeration_iter=250, n_iter=750, negative_gradient_method="bh", random_state=seed,
+                    n_jobs=1, verbose=False)
         coords = np.asarray(tsne.fit(np.asarray(x, dtype=np.float64)))
         if len(_MEMO) >= _MEMO_SIZE:
             _MEMO.pop(next(iter(_MEMO)))

@@ -39,6 +39,12 @@ def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet:
             report.cached.append(planned.key)
         else:
             todo.append(planned)
+    if jobs > 1 and threads is None:
+        # Fixed by the jobs asked for, not by how many runs happen to be left: the numbers depend on threads.
+        from reportgen.executors import default_threads
+
+        threads = default_threads(jobs)
+    jobs = max(1, min(jobs, len(todo)))  # no worker processes for one run
     progress = _Progress(len(todo), quiet, per_epoch=executor == "local" and jobs <= 1)
     if executor == "ray":
         finished = run_ray(plan.manifest, todo, str(device), threads, ray_address)

