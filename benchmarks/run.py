@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks.common import ROOT, Row, Settings, format_table, skipped  # noqa: E402
 
-STAGES = ("cold", "warm", "section", "startup", "train", "tsne", "figures", "pdf", "grade")
+STAGES = ("cold", "warm", "section", "startup", "train", "tsne", "figures", "pdf", "grade", "jobs")
 BUILD_STAGES = {"cold", "warm", "section"}
 
 FOOTER = """\
@@ -92,7 +92,7 @@ def header(settings: Settings, stages: list[str]) -> dict:
 
 def run_stages(settings: Settings, stages: list[str]) -> list[Row]:
     """Every selected stage's rows, in table order; a stage that fails becomes a skipped row saying why."""
-    from benchmarks import builds, outputs, trainer, tsne
+    from benchmarks import builds, jobs, outputs, trainer, tsne
 
     rows: list[Row] = []
     selected = set(stages)
@@ -114,6 +114,8 @@ def run_stages(settings: Settings, stages: list[str]) -> list[Row]:
         rows += _guard("HTML → PDF", lambda: outputs.pdf_rows(settings))
     if "grade" in selected:
         rows += _guard("grading", lambda: outputs.grade_rows(settings))
+    if "jobs" in selected:
+        rows += _guard("--jobs", lambda: jobs.jobs_rows(settings))
     _compare_cold(rows)
     return rows
 
@@ -144,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(manifest=args.manifest.resolve(), report_dir=args.report_dir.resolve(),
                         repeat=max(1, args.repeat), quick=args.quick, section=args.section,
                         cold_repeat=max(1, args.cold_repeat) if args.cold_repeat else None, threads=args.threads)
-    stages = list(args.only) if args.only else [s for s in STAGES if not (args.quick and s in BUILD_STAGES)]
+    slow = BUILD_STAGES | {"jobs"}  # minutes each: --quick leaves them out unless named
+    stages = list(args.only) if args.only else [s for s in STAGES if not (args.quick and s in slow)]
     if args.threads:
         import torch
 

@@ -76,8 +76,8 @@ def build(
     t = time.perf_counter()
     cache = RunCache(out_dir / "cache")
     if jobs == "auto":
-        # Small nets use two cores better as two one-thread trainings than as one two-thread training
-        # (benchmarks/run.py: 1.8-2.1x on a 6-run report); a GPU is shared by one training at a time.
+        # Small nets use two cores a little better as two one-thread trainings than as one two-thread training
+        # (benchmarks/run.py --only jobs: 1.07-1.31x on a 6-run report); a GPU takes one training at a time.
         jobs = (os.cpu_count() or 1) if torch_device.type == "cpu" else 1
     runner = run_plan(plan, cache, torch_device, force=force, quiet=quiet, jobs=jobs, threads=threads,
                       executor=executor, ray_address=ray_address)
