@@ -261,4 +261,5 @@ def extract_claims(doc: Document, ctx: Context) -> list[Claim]:
 def _caption_between(doc: Document, a: Line, b: Line) -> bool:
     from reportgen.grade.outline import CAPTION
 
-    return any(CAPTION.match(line.text.strip()) for line in doc.lines if a.number < line.number < b.number)
+    # Lines are numbered 1, 2, ... in order: the ones between a and b are a slice, not a scan of the document.
+    return any(CAPTION.match(line.text.strip()) for line in doc.lines[a.number:b.number - 1])
