@@ -89,13 +89,13 @@ def test_json_has_the_documented_keys(tmp_path: Path, trio):
     schema = {"report", "manifest", "score", "max_score", "questions", "claims", "matrices", "flags"}
     assert set(data) == schema | {"settings", "rule"}
     assert (data["report"], data["score"], data["max_score"]) == ("alice.md", 6.5, 8)
-    question_keys = {"id", "title", "number", "marks", "answered", "score", "evidence", "found", "missing",
-                     "deductions"}
+    question_keys = {"id", "title", "number", "marks", "answered", "status", "confidence", "candidates", "score",
+                     "evidence", "found", "missing", "deductions"}
     assert all(set(q) == question_keys for q in data["questions"])
-    assert all(set(c) == {"metric", "value", "as_written", "about", "location", "split", "average"}
-               for c in data["claims"])
-    assert all(set(m) == {"rows", "cols", "total", "accuracy", "zero_recall_classes", "location", "about", "cells"}
-               for m in data["matrices"])
+    assert all(set(c) == {"metric", "value", "as_written", "about", "location", "split", "average", "subject", "run",
+                          "approximate"} for c in data["claims"])
+    assert all(set(m) == {"rows", "cols", "total", "accuracy", "zero_recall_classes", "location", "about", "cells",
+                          "normalized", "subject", "run"} for m in data["matrices"])
     assert data["flags"] == [{"code": "VAL_TEST_GAP", "severity": "error", "message": "validation 8 points above test",
                               "evidence": "val 0.99", "location": "line 4"}]
 

@@ -15,13 +15,16 @@ SEVERITIES: tuple[Severity, ...] = ("info", "warning", "error")
 
 @dataclass(frozen=True)
 class Location:
-    """Where something is in a report: a 1-based line of the extracted text, and the PDF page when known."""
+    """Where something is in a report: a 1-based line of the extracted text, the PDF page when known, and the file
+    of a bundle (a folder or .zip graded as one submission) when the line came from one of its other files."""
 
     line: int
     page: int | None = None
+    file: str = ""
 
     def __str__(self) -> str:
-        return f"p. {self.page}, line {self.line}" if self.page is not None else f"line {self.line}"
+        where = f"p. {self.page}, line {self.line}" if self.page is not None else f"line {self.line}"
+        return f"{where} of {self.file}" if self.file else where
 
 
 @dataclass(frozen=True)
@@ -32,10 +35,12 @@ class Line:
     text: str
     number: int
     page: int | None = None
+    source: str = ""  # "" the document's own text | "image" read by OCR from an image | "output" a notebook's output
+    file: str = ""  # the bundle member it came from, when not the main document
 
     @property
     def location(self) -> Location:
-        return Location(self.number, self.page)
+        return Location(self.number, self.page, self.file)
 
 
 @dataclass
@@ -44,11 +49,13 @@ class Document:
     tables are written with tabs), or space-aligned columns (PDF layout text)."""
 
     name: str  # the file's name, e.g. "itu-a3-msds21001.md"
-    format: Literal["pdf", "html", "markdown", "text", "docx"]
+    format: Literal["pdf", "html", "markdown", "text", "docx", "notebook"]
     lines: list[Line]
     pages: int | None = None  # PDF page count
     images_per_page: dict[int, int] = field(default_factory=dict)  # PDF: page -> embedded images on it
     images: int = 0  # images in the document (PDF, HTML <img>, Markdown ![]()), wherever they are
+    files: list[str] = field(default_factory=list)  # a bundle's members that were read, main document first
+    conflicts: list[Location] = field(default_factory=list)  # git merge-conflict blocks (one side was kept)
 
 
 @dataclass
@@ -66,7 +73,12 @@ class Claim:
     context: str = ""  # the source line, for evidence
     decimals: int = 0  # digits written after the point, on the scale written (rounding tolerance)
     percent: bool = False  # written on a 0-100 scale
-    subject: str = ""  # the model the sentence names ("accuracy of C2: 0.93" -> "C2")
+    subject: str = ""  # what the sentence or table binds the value to ("accuracy of C2: 0.93" -> "C2")
+    run: str = ""  # the manifest's run that subject (or the claim's context) names, when one is named
+    approximate: bool = False  # "~87 %", "about 0.9", "just under 50 %", "> 92 %": the value is a bound or a guess
+    low: float | None = None  # approximate claims: the values the words allow (fraction scale); None is unbounded
+    high: float | None = None
+    source: str = ""  # "image": read by OCR from a picture (weaker evidence); "output": a notebook's printed output
 
     @property
     def tolerance(self) -> float:
@@ -74,9 +86,35 @@ class Claim:
         unit = 10.0 ** -self.decimals
         return 0.5 * unit / (100.0 if self.percent else 1.0) + 1e-9
 
+    @property
+    def interval(self) -> tuple[float, float]:
+        """The true values this claim is consistent with: the written value give or take rounding, or for an
+        approximate claim the bounds its words allow (with rounding on each side)."""
+        if not self.approximate:
+            return self.value - self.tolerance, self.value + self.tolerance
+        low = -float("inf") if self.low is None else self.low - self.tolerance
+        high = float("inf") if self.high is None else self.high + self.tolerance
+        return low, high
+
+    def admits(self, x: float, slack: float = 0.0) -> bool:
+        """Whether the true value ``x`` is consistent with the claim (``slack`` widens it on both sides)."""
+        low, high = self.interval
+        return low - slack <= x <= high + slack
+
+    def distance(self, x: float) -> float:
+        """How far ``x`` lies outside the claim's interval (0 inside it)."""
+        low, high = self.interval
+        return max(low - x, x - high, 0.0)
+
     def to_json(self) -> dict:
-        return {"metric": self.metric, "value": self.value, "as_written": self.as_written, "about": self.about,
-                "location": str(self.location), "split": self.split, "average": self.average}
+        out = {"metric": self.metric, "value": self.value, "as_written": self.as_written, "about": self.about,
+               "location": str(self.location), "split": self.split, "average": self.average,
+               "subject": self.subject, "run": self.run or None, "approximate": self.approximate}
+        if self.approximate:
+            out["bounds"] = [self.low, self.high]
+        if self.source:
+            out["source"] = self.source
+        return out
 
 
 @dataclass
@@ -96,11 +134,15 @@ class Setting:
 class Matrix:
     """A confusion matrix found in the text (rows: true class, columns: predicted class)."""
 
-    cells: list[list[int]]
+    cells: list[list[int]] | list[list[float]]  # counts, or fractions/percentages when ``normalized``
     location: Location  # its first row
     about: str
     labels: list[str] = field(default_factory=list)  # class labels when the report gives them
     end: Location | None = None  # its last row
+    normalized: bool = False  # rows are shares of each true class (they sum to 1 or 100): no total, no accuracy
+    subject: str = ""  # the model its heading, caption or column names
+    run: str = ""  # the manifest's run that subject names
+    source: str = ""  # "image": read by OCR from a picture
 
     @property
     def rows(self) -> int:
@@ -131,9 +173,14 @@ class Matrix:
         return self.labels[index] if index < len(self.labels) else str(index)
 
     def to_json(self) -> dict:
-        return {"rows": self.rows, "cols": self.cols, "total": self.total, "accuracy": self.accuracy,
-                "zero_recall_classes": self.zero_recall_classes, "location": str(self.location),
-                "about": self.about, "cells": self.cells}
+        out = {"rows": self.rows, "cols": self.cols, "total": None if self.normalized else self.total,
+               "accuracy": None if self.normalized else self.accuracy,
+               "zero_recall_classes": self.zero_recall_classes, "location": str(self.location),
+               "about": self.about, "cells": self.cells, "normalized": self.normalized,
+               "subject": self.subject, "run": self.run or None}
+        if self.source:
+            out["source"] = self.source
+        return out
 
 
 @dataclass
@@ -183,9 +230,13 @@ class QuestionGrade:
     found: list[str] = field(default_factory=list)  # the expected items seen (grading.questions.ID.expects)
     missing: list[str] = field(default_factory=list)  # the expected items not seen
     deductions: list[str] = field(default_factory=list)  # why the score is below the marks
+    status: Literal["answered", "unclear", "missing"] = "answered"  # unclear: a human must confirm the mapping
+    confidence: float = 1.0  # how sure the grader is that ``span`` answers this question (0-1)
+    candidates: list[str] = field(default_factory=list)  # unclear: the passages that may answer it, located
 
     def to_json(self) -> dict:
         return {"id": self.id, "title": self.title, "marks": self.marks, "answered": self.answered,
+                "status": self.status, "confidence": round(self.confidence, 2), "candidates": self.candidates,
                 "score": self.score, "evidence": self.evidence, "number": self.number,
                 "found": self.found, "missing": self.missing, "deductions": self.deductions}
 
