@@ -75,7 +75,8 @@ def make_claim(metric: str, as_written: str, percent_sign: bool, *, line: Line, 
     value = raw / 100.0 if percent else raw
     return Claim(metric=metric, value=value, as_written=as_written + ("%" if percent_sign else ""), about=about,
                  location=line.location, split=split_of(qualifier), average=average_of(qualifier), column=column,
-                 context=line.text.strip()[:300], decimals=decimals(as_written), percent=percent)
+                 context=line.text.strip()[:300], decimals=decimals(as_written), percent=percent,
+                 source=line.source)
 
 
 def prose_claims(line: Line) -> list[Claim]:

@@ -142,7 +142,7 @@ def _as_matrix(rows: list[tuple[Line, list[int]]], about) -> Matrix | None:
     if n >= 3 and trace < total / n:
         return None
     return Matrix(cells=values, location=rows[0][0].location, about=about(rows[0][0]),
-                  labels=labels if len(labels) == n else [], end=rows[-1][0].location)
+                  labels=labels if len(labels) == n else [], end=rows[-1][0].location, source=rows[0][0].source)
 
 
 def _is_index(values: list[int]) -> bool:
