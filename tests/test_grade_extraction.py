@@ -32,7 +32,7 @@ def shown(found: list[Claim]) -> list[tuple]:
 
 @pytest.mark.parametrize(("text", "metric", "value", "written", "split"), [
     ("Test accuracy: 0.93", "accuracy", 0.93, "0.93", "test"),
-    ("The model reached an accuracy of 95% on the test set.", "accuracy", 0.95, "95%", ""),
+    ("The model reached an accuracy of 95% on the test set.", "accuracy", 0.95, "95%", "test"),
     ("We got 93.6 training accuracy.", "accuracy", 0.936, "93.6", "train"),
     ("Test Set Accuracy: 69.29693603515625", "accuracy", 0.6929693603515625, "69.29693603515625", "test"),
     ("test accuracy is 96.5 percent", "accuracy", 0.965, "96.5%", "test"),

@@ -15,6 +15,7 @@ from reportgen.grade.reading import ReadLimits, read_document
 from reportgen.grade.reference import Reference
 from reportgen.grade.scoring import rule, score_question
 from reportgen.grade.settings import extract_settings
+from reportgen.grade.subjects import Subjects
 from reportgen.grade.tables import find_class_reports, find_matrices
 from reportgen.specs import Manifest
 
@@ -49,14 +50,16 @@ def grade_document(doc: Document, manifest: Manifest, reference: Reference | Non
     start = time.perf_counter()
     grading = manifest.grading
     context = Context(doc)
-    claims = extract_claims(doc, context)
+    aliases = aliases_of(manifest)
+    subjects = Subjects(aliases, [k for t in grading.all_test_sets() for k in t.keywords])
+    claims = extract_claims(doc, context, subjects)
     matrices = find_matrices(doc, lambda line: context.about(line))
     class_reports = find_class_reports(doc, lambda line: context.about(line))
     answers = match_questions(doc, blocks(doc, context.headings), questions_of(manifest), claims, matrices,
                               grading.min_words)
     findings = Findings(
         doc=doc, context=context, claims=claims, matrices=matrices, class_reports=class_reports, answers=answers,
-        grading=grading, reference=reference, aliases=aliases_of(manifest),
+        grading=grading, reference=reference, aliases=aliases,
         run_settings={name: {"epochs": r.train.epochs, "lr": r.train.lr, "batch_size": r.train.batch_size}
                       for name, r in manifest.runs.items()},
     )

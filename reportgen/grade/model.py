@@ -79,6 +79,7 @@ class Claim:
     low: float | None = None  # approximate claims: the values the words allow (fraction scale); None is unbounded
     high: float | None = None
     source: str = ""  # "image": read by OCR from a picture (weaker evidence); "output": a notebook's printed output
+    stat: str = ""  # "max" | "final" | "mean" | "": "max test accuracy" and "final test accuracy" may differ
 
     @property
     def tolerance(self) -> float:

@@ -1,0 +1,194 @@
+"""Claims from tables, in either orientation:
+
+* metrics as columns — ``| Model | Train acc | Test acc |`` — each value's subject is its row's label;
+* models as columns — ``| Metric | CNN | MLP |`` over ``| Test accuracy | 0.97 | 0.91 |`` — each value's metric
+  is its row's label and its subject its column's header.
+
+Rows and columns are matched by position when the table is laid out with spaces (PDF text), by index when its
+cells are explicit (Markdown pipes, tabs from HTML and DOCX tables). Classification reports are read elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from reportgen.grade.context import Context
+from reportgen.grade.metric_words import METRIC, make_claim, metric_of
+from reportgen.grade.model import Claim, Document, Line
+from reportgen.grade.tables import CLASS_REPORT_HEADER, Cell, cell_number, cells
+
+# "Accuracy (%) per 10k params", "accuracy gain", "Δ accuracy": derived from a metric, not the metric.
+# "5-NN accuracy" is a probe of the features, not the model's accuracy.
+DERIVED = re.compile(r"\b(?:per|gain|drop|change|difference|delta|improvement|rank|std|sd|knn|k-nn|\d+-nn|top-?[2-9]|"
+                     r"curves?)\b|[/÷Δ±]", re.IGNORECASE)
+# Column headers that say nothing about whose value it is ("Value", "Score") or hold no metric ("Std", "Params").
+NEUTRAL_COLUMN = re.compile(r"^(?:values?|scores?|results?|mean|average|avg|metric|metrics|number|%|\(%\))$", re.I)
+NOT_A_VALUE_COLUMN = re.compile(r"\b(?:std|sd|stdev|±|params?|parameters?|time|seconds|epochs?|macs|flops|size|"
+                                r"rank|n|support|#)\b", re.IGNORECASE)
+# A label column that names a setting: its values are settings ("Batch size | Accuracy" over "32 | 0.95").
+SETTING_COLUMN = re.compile(r"\b(?:batch[\s_-]*size|bs|learning[\s_-]*rate|lr|epochs?|dropout|optimi[sz]er|loss|"
+                            r"activation|split|ratio|momentum|weight[\s_-]*decay|hidden|neurons?|layers?|filters?|"
+                            r"kernel|scheduler|augmentation)\b", re.IGNORECASE)
+TABLE_END_WORDS = 8  # a line of more words than this, without numbers, is a paragraph: the table has ended
+
+
+@dataclass
+class _Table:
+    header: list[Cell]
+    header_line: Line
+    rows: list[tuple[Line, list[Cell]]]
+    wrapped: int  # header lines merged into the first
+
+
+def table_claims(doc: Document, ctx: Context, is_prose_claim, run_of) -> tuple[list[Claim], set[int]]:
+    """Claims from the document's tables, and the numbers of the lines they were read from.
+    ``is_prose_claim(line)`` tells a sentence with its own claims (not a table row); ``run_of(text)`` names the
+    run a label names."""
+    claims: list[Claim] = []
+    used: set[int] = set()
+    skip: set[int] = set()
+    lines = doc.lines
+    for i, line in enumerate(lines):
+        if line.number in skip or line.number in used:
+            continue
+        header = cells(line.text)
+        if len(header) < 2 or not re.search(r"[A-Za-z]{2}", line.text) or is_prose_claim(line) \
+                or CLASS_REPORT_HEADER.search(line.text.replace("|", " ")):
+            continue
+        header, wrapped = _merge_wrapped_header(header, lines[i + 1: i + 3])
+        metric_cols = [(c, metric) for c in header if (metric := _header_metric(c.text))]
+        table = _Table(header, line, _rows(lines[i + 1 + wrapped: i + 80], is_prose_claim), wrapped)
+        if metric_cols:
+            found = _metric_columns(table, metric_cols, ctx, run_of)
+        else:
+            found = _model_columns(table, ctx, run_of)
+        if found:
+            skip.update(x.number for x in lines[i + 1: i + 1 + wrapped])
+            claims.extend(found)
+            used.update(c.location.line for c in found)
+    return claims, used
+
+
+def _rows(following: list[Line], is_prose_claim) -> list[tuple[Line, list[Cell]]]:
+    rows, gap = [], 0
+    for row_line in following:
+        row = cells(row_line.text)
+        if is_prose_claim(row_line) and "|" not in row_line.text and "\t" not in row_line.text:
+            break  # a sentence with its own numbers: the table has ended
+        if not any(cell_number(c.text) for c in row):
+            if not row_line.text.strip() or re.fullmatch(r"\s*\|?[-:| ]+\|?\s*", row_line.text):
+                continue
+            gap += 1
+            # Wrapped row labels and remarks are short; a paragraph ends the table.
+            if gap > 3 or len(row_line.text.split()) > TABLE_END_WORDS:
+                break
+            continue
+        gap = 0
+        rows.append((row_line, row))
+    return rows
+
+
+def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Claim]:
+    out = []
+    metric_of_col = {id(c): m for c, m in metric_cols}
+    label_header = next((c.text for c in table.header if id(c) not in metric_of_col), "")
+    for row_line, row in table.rows:
+        found = []
+        for cell in (c for c in row if cell_number(c.text)):
+            column = _column_for(cell, row, table.header, row_line.text, table.header_line.text)
+            metric = metric_of_col.get(id(column)) if column is not None else None
+            if metric is not None:
+                found.append((cell, column, metric))
+        if not found:
+            continue
+        # The row's label: every cell left of its first metric ("3  C2+M2" keeps the rank with the run).
+        label = " ".join(c.text for c in row if c.start < found[0][0].start)
+        setting = bool(label_header and SETTING_COLUMN.search(label_header) and not run_of(label))
+        shown = f"{label_header} {label}" if setting else label
+        for cell, column, metric in found:
+            written, pct = cell_number(cell.text)
+            # A table is captioned above it, if at all; a caption below belongs to what follows.
+            claim = make_claim(metric, written, pct, line=row_line, column=cell.start, qualifier=column.text,
+                               about=ctx.about(row_line, label=shown, lookahead=False))
+            if claim is not None:
+                claim.subject = "" if setting else _subject_label(label)
+                claim.run = run_of(label) if not setting else ""
+                out.append(claim)
+    return out
+
+
+def _model_columns(table: _Table, ctx: Context, run_of) -> list[Claim]:
+    """Models (or configurations) as columns, metrics as rows."""
+    header = table.header
+    subjects = [c for c in header if not cell_number(c.text) and not NEUTRAL_COLUMN.match(c.text.strip())]
+    if not subjects:
+        return []
+    out = []
+    for row_line, row in table.rows:
+        if not row or cell_number(row[0].text):
+            continue
+        metric = _header_metric(row[0].text)
+        if not metric:
+            continue
+        for cell in (c for c in row[1:] if cell_number(c.text)):
+            column = _column_for(cell, row, header, row_line.text, table.header_line.text)
+            if column is None or column is header[0] and len(header) > 1 and column.start < row[0].end \
+                    or NOT_A_VALUE_COLUMN.search(column.text):
+                continue
+            written, pct = cell_number(cell.text)
+            subject = "" if NEUTRAL_COLUMN.match(column.text.strip()) else column.text
+            claim = make_claim(metric, written, pct, line=row_line, column=cell.start, qualifier=row[0].text,
+                               about=ctx.about(row_line, label=subject, lookahead=False))
+            if claim is not None:
+                claim.subject = subject
+                claim.run = run_of(subject) if subject else ""
+                out.append(claim)
+    return out
+
+
+def _subject_label(label: str) -> str:
+    return re.sub(r"^\s*\d{1,2}[.)]?\s+(?=\S)", "", label).strip()  # a rank in front of the name
+
+
+def _merge_wrapped_header(header: list[Cell], following: list[Line]) -> tuple[list[Cell], int]:
+    """A header whose cells wrap onto the next line ("Testing" / "Accuracy"): the words under each cell joined to
+    it (the nearest cell that overlaps), and how many lines that took (0 when the header does not wrap)."""
+    for k, line in enumerate(following):
+        below = cells(line.text)
+        if not below:
+            continue
+        if re.search(r"\d", line.text) or "|" in line.text or "\t" in line.text:
+            break  # a row of values, or a table with explicit cells (those do not wrap)
+        merged = list(header)
+        for cell in below:
+            near = [j for j, h in enumerate(merged) if h.start - 2 <= cell.end and cell.start <= h.end + 2]
+            if not near:
+                return header, 0
+            j = min(near, key=lambda j: abs(merged[j].centre - cell.centre))
+            h = merged[j]
+            merged[j] = Cell(f"{h.text} {cell.text}", min(h.start, cell.start), max(h.end, cell.end))
+        return merged, k + 1
+    return header, 0
+
+
+def _header_metric(text: str) -> str:
+    m = re.search(rf"\b(?:{METRIC})(?!\w)", text, re.IGNORECASE)
+    return metric_of(m) if m and len(text.split()) <= 5 and not DERIVED.search(text) else ""
+
+
+def _column_for(cell: Cell, row: list[Cell], header: list[Cell], row_text: str, header_text: str) -> Cell | None:
+    """The header cell above ``cell``: by position when both lines are space-aligned, else by index."""
+    explicit = "|" in row_text or "\t" in row_text
+    index = row.index(cell)
+    if explicit and len(row) == len(header):
+        return header[index]
+    if explicit and len(row) == len(header) + 1:
+        return header[index - 1] if index >= 1 else None  # the header's empty corner cell was dropped
+    if explicit and "|" in header_text and len(row) == len(header) - 1:
+        return header[index + 1]
+    overlapping = [h for h in header if h.start - 2 <= cell.end and cell.start <= h.end + 2]
+    if overlapping:
+        return min(overlapping, key=lambda h: abs(h.centre - cell.centre))
+    nearest = min(header, key=lambda h: abs(h.centre - cell.centre))
+    return nearest if abs(nearest.centre - cell.centre) <= 12 else None
