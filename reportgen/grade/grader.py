@@ -9,7 +9,8 @@ from reportgen.grade.checks import Findings, run_checks
 from reportgen.grade.claims import extract_claims
 from reportgen.grade.context import Context
 from reportgen.grade.model import Document, Grade
-from reportgen.grade.outline import blocks
+from reportgen.grade.outline import blocks, headings
+from reportgen.grade.pasted import pasted_questions
 from reportgen.grade.questions import Question, match_questions
 from reportgen.grade.reading import ReadLimits, read_document
 from reportgen.grade.reference import Reference
@@ -49,14 +50,16 @@ def grade_document(doc: Document, manifest: Manifest, reference: Reference | Non
     """Grade a report already read into a :class:`Document`."""
     start = time.perf_counter()
     grading = manifest.grading
-    context = Context(doc)
+    questions = questions_of(manifest)
+    # Pasted question texts are markers too: find them first, so that every stage sees the same outline.
+    marked = {h.line.number for h in headings(doc)}
+    context = Context(doc, headings(doc, extra=pasted_questions(doc, questions, skip=marked)))
     aliases = aliases_of(manifest)
     subjects = Subjects(aliases, [k for t in grading.all_test_sets() for k in t.keywords])
     claims = extract_claims(doc, context, subjects)
     matrices = find_matrices(doc, lambda line: context.about(line))
     class_reports = find_class_reports(doc, lambda line: context.about(line))
-    answers = match_questions(doc, blocks(doc, context.headings), questions_of(manifest), claims, matrices,
-                              grading.min_words)
+    answers = match_questions(doc, blocks(doc, context.headings), questions, claims, matrices, grading.min_words)
     findings = Findings(
         doc=doc, context=context, claims=claims, matrices=matrices, class_reports=class_reports, answers=answers,
         grading=grading, reference=reference, aliases=aliases,
@@ -64,11 +67,11 @@ def grade_document(doc: Document, manifest: Manifest, reference: Reference | Non
                       for name, r in manifest.runs.items()},
     )
     flags = run_checks(findings)
-    questions = [score_question(answer, flags, grading) for answer in answers.values()]
+    graded = [score_question(answer, flags, grading) for answer in answers.values()]
     return Grade(
         report=doc.name, manifest=manifest.path.name,
-        score=round(sum(q.score for q in questions), 2), max_score=sum(q.marks for q in questions),
-        questions=questions, claims=claims, matrices=matrices, flags=flags, settings=extract_settings(doc),
+        score=round(sum(q.score for q in graded), 2), max_score=sum(q.marks for q in graded),
+        questions=graded, claims=claims, matrices=matrices, flags=flags, settings=extract_settings(doc),
         document=doc, rule=rule(grading), seconds=time.perf_counter() - start,
     )
 

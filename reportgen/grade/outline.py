@@ -1,9 +1,11 @@
-"""A report's outline: its headings, whatever the format wrote them as, and the blocks of lines under them.
+"""A report's outline: its question markers, whatever the format wrote them as, and the blocks of lines under them.
 
-Headings come as Markdown (``## 2.1 Task1``), as numbered lines (``3 Confusion matrices ...``, ``3.1.2 Results``),
-as list items (``2. Learning Rate``) or as labels (``Task 2``, ``Question 3``, ``Part 1``). A heading of one kind
-ends the blocks of the headings of the same kind at its depth or deeper; its ancestors give a block its context
-("Task 2 > Changing Epochs").
+Markers come as Markdown headings (``## 2.1 Task1``, ``### Question 3``), numbered lines (``3 Confusion matrices``,
+``3.1.2 Results``), list items (``2. Learning Rate``, ``3) ...``), labels (``Task 2``, ``Question 3``, ``Q3.``,
+``Problem 2``, ``Part 1.2``, ``Question 1.1 a)``, ``Answer 4:``), sub-parts (``(b)``, ``b)``) and bold lines
+(``**Results**``). A marker closes the open markers of its rank or below; its ancestors give a block its context
+("Task 2 > Changing Epochs"). Numbers are normalised ("Q3(b)" -> ``3.b``) so that they compare with the
+manifest's section numbers.
 """
 
 from __future__ import annotations
@@ -15,22 +17,39 @@ from reportgen.grade.model import Document, Line
 
 MARKDOWN = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 NUMBERED = re.compile(r"^\s*([1-9]\d?(?:\.(?:[1-9]\d?|0)){0,3})(\.|\))?\s+(\S.*)$")
-LABELLED = re.compile(r"^\s*(task|part|question|q|section|problem|exercise)\s*[-#]?\s*"
-                      r"(\d{1,2}(?:\.\d{1,2})*)\b[\s:.)\-–]*(.*)$",
-                      re.IGNORECASE)
+SUB_LETTER = r"(?:[a-h]|i{1,3}|iv|vi{0,3}|ix|x)"
+# "Question 3", "Q3.", "Problem 2", "Part 1.2", "Question 1.1 a)", "Q3(b)", "Answer 4:", "Ex. 2"
+LABELLED = re.compile(
+    rf"^\s*(task|part|question|ques\.?|qn\.?|q|section|problem|prob\.?|exercise|ex\.|answer|ans\.?)\s*[-#.]?\s*"
+    rf"(\d{{1,2}}(?:\.\d{{1,2}})*)(?:\s*\.?\s*\(?({SUB_LETTER})\)|({SUB_LETTER})(?![\w]))?"
+    r"(?![\w.]\d)[\s:.)\-–]*(.*)$",
+    re.IGNORECASE)
+# A sub-part of the question above: "(b)", "b)", "(iii)".
+SUB_PART = re.compile(rf"^\s*\(?({SUB_LETTER})\)\s*(\S.*)?$")
+# A number alone, as a marker: "3.", "3)", "(3)", "2(b)" (a bare "3" is more often a page number).
+NUMBER_ONLY = re.compile(rf"^\s*(?:\((\d{{1,2}}(?:\.\d{{1,2}})*)\)|(\d{{1,2}}(?:\.\d{{1,2}})*)"
+                         rf"(?:\s*\(?({SUB_LETTER})\))?[.)])\s*$")
+BOLD = re.compile(r"^\s*(?:\*\*|__)(?=\S)(.+?)(?<=\S)(?:\*\*|__)\s*:?\s*$")
 CAPTION = re.compile(r"^\s*(figure|fig\.?|table)\s*\d+\s*[:.]", re.IGNORECASE)
 LETTER = re.compile(r"[A-Za-z]")
 MAX_HEADING_WORDS = 60
+MAX_SUB_PART_WORDS = 25  # a lettered line longer than this is a paragraph of a list, not a marker
+# Labels that name a question of the handout by its number (others, like "Task" or "Part", may group questions).
+QUESTION_LABELS = ("question", "ques", "qn", "q", "problem", "prob", "exercise", "ex", "answer", "ans", "number")
 
 
 @dataclass
 class Heading:
     line: Line
-    kind: str  # "md" | "num" | "list" | "label"
+    kind: str  # "md" | "num" | "list" | "label" | "sub" | "bold" | "quote" (a pasted question's text)
     depth: int  # numbering depth ("3.1" -> 2) or Markdown level
-    number: str  # "3.1", "" when unnumbered
+    number: str  # normalised: "3.1", "3.b", "" when unnumbered
     text: str  # the heading's words without its number or "#" marks
     parents: list[Heading] = field(default_factory=list)
+    label: str = ""  # the label word, lower-case: "question", "task", ... ("" for none)
+    question: str = ""  # kind "quote": the question whose text it pastes
+    end: int = 0  # kind "quote": the last line of the pasted text (it may wrap)
+    verbatim: bool = False  # kind "quote": the question's words and almost nothing else (its words show nothing)
 
     @property
     def top(self) -> str:
@@ -42,9 +61,14 @@ class Heading:
 
     @property
     def title(self) -> str:
-        if self.kind == "label":
+        if self.kind in ("label", "quote", "sub", "bold") or self.label:
             return self.text  # "Task 2 Hyperparameter settings" already holds its number
         return f"{self.number} {self.text}".strip()
+
+    @property
+    def names_a_question(self) -> bool:
+        """Whether its number is a question's number by its label ("Question 3", "Q3", "Answer 3")."""
+        return self.label in QUESTION_LABELS
 
 
 @dataclass
@@ -67,24 +91,71 @@ class Block:
         return self.heading.path if self.heading else ""
 
 
+def normalise_number(number: str, sub: str = "") -> str:
+    """ "3" -> "3", "1.1" + "a" -> "1.1.a", "2b" -> "2.b", "2(b)" -> "2.b", "Q3." -> "3" """
+    text = number.strip().lower().strip(".)( ")
+    text = re.sub(r"^(?:q|question|task|part|problem)\s*", "", text)
+    text = re.sub(r"\s*\(?([a-h]|i{1,3}|iv|vi{0,3}|ix|x)\)?$", r".\1", text) if re.search(r"\d", text) else text
+    text = re.sub(r"[\s.]+", ".", text).strip(".")
+    return f"{text}.{sub.lower()}" if sub else text
+
+
+def _label(line: Line, text: str, depth: int = 1, kind: str = "label") -> Heading | None:
+    label = LABELLED.match(text)
+    if not label or (label.group(5) and not LETTER.match(label.group(5))) or "=" in text:
+        return None
+    word = label.group(1).lower().rstrip(".")
+    if word in ("ex", "ans", "prob") and not label.group(2):
+        return None
+    sub = label.group(3) or label.group(4) or ""
+    number = normalise_number(label.group(2), sub)
+    shown = f"{label.group(1).capitalize()} {label.group(2)}{(' ' + sub + ')') if sub else ''} {label.group(5)}"
+    return Heading(line, kind, depth, number, " ".join(shown.split()), label=word)
+
+
 def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
-    """The heading ``line`` is, if it is one. ``markdown``: whether "#" marks headings (not in PDF text, where a
-    line starting with "#" is a code comment)."""
+    """The heading ``line`` is, if it is one. ``markdown``: whether "#" and "**" mark headings (not in PDF text,
+    where a line starting with "#" is a code comment)."""
     text = line.text.strip()
     if not text or len(text.split()) > MAX_HEADING_WORDS or CAPTION.match(text):
         return None
+    alone = NUMBER_ONLY.match(text)
+    if alone:
+        number = normalise_number(alone.group(1) or alone.group(2), alone.group(3) or "")
+        return Heading(line, "num", number.count(".") + 1, number, "", label="number")
     md = MARKDOWN.match(text) if markdown else None
     if md:
-        inner = md.group(2).strip()
+        inner = md.group(2).strip().strip("*_ ").strip()
+        alone = NUMBER_ONLY.match(inner) or re.fullmatch(r"(\d{1,2}(?:\.\d{1,2})*)", inner)
+        if alone:
+            return Heading(line, "md", len(md.group(1)), normalise_number(alone.group(1)), "", label="number")
+        labelled = _label(line, inner, len(md.group(1)), "md")
+        if labelled is not None:
+            return labelled
         num = NUMBERED.match(inner) or None
         if num and LETTER.search(num.group(3)):
             number = num.group(1)
             return Heading(line, "num", number.count(".") + 1, number, num.group(3).strip())
         return Heading(line, "md", len(md.group(1)), "", inner) if LETTER.search(inner) else None
-    label = LABELLED.match(text)
-    if label and (not label.group(3) or LETTER.match(label.group(3))) and "=" not in text:
-        return Heading(line, "label", 1, label.group(2), f"{label.group(1).capitalize()} {label.group(2)} "
-                       f"{label.group(3)}".strip())
+    bold = BOLD.match(text) if markdown else None
+    if bold:
+        inner = bold.group(1).strip().rstrip(":")
+        alone = NUMBER_ONLY.match(inner) or re.fullmatch(r"(\d{1,2}(?:\.\d{1,2})*)", inner)
+        if alone:
+            return Heading(line, "bold", 1, normalise_number(alone.group(1)), "", label="number")
+        labelled = _label(line, inner, 1, "bold")
+        if labelled is not None:
+            return labelled
+        num = NUMBERED.match(inner)
+        if num and LETTER.search(num.group(3)):
+            return Heading(line, "bold", 1, num.group(1), num.group(3).strip())
+        return Heading(line, "bold", 1, "", inner) if LETTER.search(inner) and len(inner.split()) <= 12 else None
+    labelled = _label(line, text)
+    if labelled is not None:
+        return labelled
+    sub = SUB_PART.match(text)
+    if sub and len(text.split()) <= MAX_SUB_PART_WORDS and not _reads_like_a_value(sub.group(2) or ""):
+        return Heading(line, "sub", 1, sub.group(1).lower(), text)
     num = NUMBERED.match(text)
     # "4. 4 correct and 4 wrong predictions" is a list item; "2 32 5 1" is a row of numbers.
     starts_with_words = num and (LETTER.match(num.group(3)) or num.group(2) and LETTER.search(num.group(3)[:12]))
@@ -103,23 +174,39 @@ def _reads_like_a_value(rest: str) -> bool:
     return bool(re.search(r"[=:]\s*[-+]?\d", rest)) or bool(re.match(r"(%|[x×]\s*\d)", rest, re.IGNORECASE))
 
 
-def headings(doc: Document) -> list[Heading]:
-    """The document's headings with their parents. A bare numbered line is a heading only when its number fits
-    the numbering so far (not "10 epochs were used" in the middle of section 3)."""
+def headings(doc: Document, extra: list[Heading] | None = None) -> list[Heading]:
+    """The document's headings with their parents (``extra``: markers found otherwise, e.g. pasted question texts).
+    A bare numbered line is a heading only when its number fits the numbering so far (not "10 epochs were used"
+    in the middle of section 3); a sub-part only under a marker it can belong to."""
     found: list[Heading] = []
     last_top = 0
-    markdown = doc.format in ("markdown", "html", "docx")
+    markdown = doc.format in ("markdown", "html", "docx", "notebook")
+    covered = {n for h in extra or () for n in range(h.line.number, max(h.end, h.line.number) + 1)}
+    extra_at = {h.line.number: h for h in extra or ()}
+    parent_number = ""
     for line in doc.lines:
+        if line.number in extra_at:
+            found.append(extra_at[line.number])
+            continue
+        if line.number in covered:
+            continue
         heading = parse_heading(line, markdown)
         if heading is None:
             continue
-        if heading.kind == "num" and not (markdown and MARKDOWN.match(line.text)):
+        if heading.kind == "num" and heading.label != "number" and not (markdown and MARKDOWN.match(line.text)):
             top = int(heading.top)
             fits = last_top < top <= last_top + 3 if heading.depth == 1 else top == last_top
             if not fits:
                 continue
         if heading.kind == "num":
             last_top = max(last_top, int(heading.top))
+        if heading.kind == "sub":
+            if not parent_number:
+                continue  # "(a)" with no numbered marker above it: a list, not a question's part
+            heading.number = f"{parent_number}.{heading.number}"
+        elif heading.number:
+            parent_number = heading.number.rsplit(".", 1)[0] if re.search(r"\.[a-z]+$", heading.number) \
+                else heading.number
         found.append(heading)
     stack: list[Heading] = []
     for heading in found:
@@ -132,19 +219,23 @@ def headings(doc: Document) -> list[Heading]:
     return found
 
 
-def _rank(heading: Heading) -> int:
-    return {"label": 0, "md": heading.depth, "num": heading.depth, "list": 50}[heading.kind]
-
+def _rank(heading: Heading) -> float:
+    if heading.kind == "quote":
+        return 1.5  # a pasted question holds what follows, up to the next top-level heading or marker
+    if heading.kind == "label" or heading.kind == "num" and heading.label == "number":
+        return 0  # a question's marker opens its answer: what follows belongs to it up to the next marker
+    return {"md": heading.depth, "num": heading.depth, "bold": 7, "list": 50, "sub": 60}[heading.kind]
 
 
 def blocks(doc: Document, found: list[Heading] | None = None) -> list[Block]:
-    """The document cut at every heading."""
+    """The document cut at every heading (a pasted question's wrapped lines belong to its heading)."""
     found = headings(doc) if found is None else found
     starts = {h.line.number: h for h in found}
+    inside = {n for h in found if h.kind == "quote" for n in range(h.line.number + 1, h.end + 1)}
     out: list[Block] = [Block(None, [])]
     for line in doc.lines:
         if line.number in starts:
             out.append(Block(starts[line.number], []))
-        else:
+        elif line.number not in inside:
             out[-1].lines.append(line)
     return [b for b in out if b.heading is not None or b.lines]

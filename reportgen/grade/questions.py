@@ -1,11 +1,20 @@
-"""Which parts of a report answer which question of the handout.
+"""Which parts of a report answer which question of the handout, and how sure that is.
 
-Each heading's block (its heading, its ancestors' headings and its first words) is scored against every question
-by a weighted F-measure over content words, where a word's weight is its rarity among the questions (``mnist``
-or ``roc`` tell questions apart; ``accuracy`` does not). A block is taken as answering the questions it scores
-well on; blocks with no match of their own answer what their nearest matched ancestor answers ("1.1 Task1" under
-"1 Loss and accuracy curves"). A question is *answered* when its blocks hold substance: a number, a table or
-matrix, a figure, or enough prose — not a bare heading.
+Every marker's block (see :mod:`reportgen.grade.outline`) is scored against every question by a weighted F-measure
+over content words, where a word's weight is its rarity among the questions (``mnist`` or ``roc`` tell questions
+apart; ``accuracy`` does not). A block is then given to questions by the strongest evidence it has:
+
+* a pasted question text (the student copied the handout's question above the answer) — confidence 0.95;
+* a marker that names a question by its number: "Question 3", "Q3.", "Answer 3", "3)" — 0.9;
+* a heading whose own words name a question ("3 Confusion matrices, recall and accuracy") — 0.9;
+* a number that matches a question's where the words agree, or a grouping label ("Task 2", "Part 1.2") whose
+  answer's words agree — 0.8 ("Task 2" alone, whose words say nothing: 0.55, unclear);
+* the block's own words and first lines — 0.5 + score / 2;
+* what its nearest matched ancestor answers ("1.1 Task1" under "1 Loss and accuracy curves").
+
+A question is *answered* when it was found with confidence ≥ :data:`CONFIDENT` and its blocks hold substance;
+*unclear* when the only passages that may answer it were found with less confidence (a human checks them; no
+marks are taken); *missing* when no passage may answer it, or the passage that surely does has nothing in it.
 """
 
 from __future__ import annotations
@@ -15,14 +24,17 @@ import re
 from dataclasses import dataclass, field
 
 from reportgen.grade.model import Claim, Document, Matrix
-from reportgen.grade.outline import CAPTION, Block, Heading
+from reportgen.grade.outline import Block, Heading, normalise_number
+from reportgen.grade.substance import find_expected, find_substance
 from reportgen.grade.words import matched, tokens
 
 MATCH_THRESHOLD = 0.34  # a block answers a question from this score up ...
 STRONG_MATCH = 0.5  # a heading that scores this by its own words names the question for its whole section
 RUNNER_UP = 0.6  # ... and so does any other question scoring at least this share of its best
+CANDIDATE = 0.3  # a block scoring this much may answer a question no block was given to (unclear)
+CONFIDENT = 0.6  # a question found with this confidence is answered (or missing) without asking a human
 BODY_WORDS = 80  # words of a block's text that count towards its match, after its headings
-IMAGE_MARK = re.compile(r"!\[[^\]]*\]\(|\[image(?::[^\]]*)?\]", re.IGNORECASE)
+AGREE = 0.1  # a numbered heading's words agree with the question its number names from this score
 
 
 @dataclass
@@ -34,7 +46,7 @@ class Question:
     title: str
     text: str
     marks: float
-    expects: list[str] = field(default_factory=list)
+    expects: list = field(default_factory=list)  # str items, or ExpectedItem (with marks, explain)
     required: bool = True
     keywords: list[str] = field(default_factory=list)
 
@@ -53,17 +65,26 @@ class Answer:
     missing: list[str] = field(default_factory=list)
     best: float = 0.0
     owned: set[int] = field(default_factory=set)  # lines of blocks this question matched best: flags there are its
-    weak: bool = False  # no block chose it; it took the block it matched best
+    weak: bool = False  # no block was given to it; it took the passage it matched best
+    confidence: float = 0.0
+    candidates: list[str] = field(default_factory=list)  # located passages that may answer it (when unclear)
+    explained: bool = True  # for MISSING_EXPLANATION: the items asking for reasons found reasons in prose
+
+    @property
+    def status(self) -> str:
+        if not self.substance:
+            return "missing"
+        return "answered" if self.confidence >= CONFIDENT else "unclear"
 
     @property
     def answered(self) -> bool:
-        return bool(self.substance)
+        return self.status == "answered"
 
     def lines(self) -> set[int]:
-        return {line.number for block in self.blocks for line in _block_lines(block)}
+        return {line.number for block in self.blocks for line in block_lines(block)}
 
 
-def _block_lines(block: Block):
+def block_lines(block: Block):
     if block.heading is not None:
         yield block.heading.line
     yield from block.lines
@@ -82,6 +103,7 @@ class QuestionMatcher:
         n = max(len(questions), 1)
         self.idf = {w: math.log(1 + n / c) for w, c in df.items()}
         self.vocabulary = set(df)
+        self.numbers = {normalise_number(q.number): q.id for q in questions if q.number.strip()}
 
     def _weight(self, ws) -> float:
         return sum(self.idf.get(w, 0.0) for w in ws)
@@ -110,16 +132,9 @@ class QuestionMatcher:
         return set(tokens(text)) | set(tokens(body)[:BODY_WORDS])
 
     def heading_scores(self, heading: Heading) -> dict[str, float]:
-        """Scores from the heading's own words: a heading that names a question ("Inferences", "3 Confusion
-        matrices, recall and accuracy") claims it for everything under it."""
+        """Scores from the heading's own words (not its number)."""
         ws = set(tokens(heading.text))
-        out = {q.id: self.score(q, ws) for q in self.questions}
-        if heading.number and heading.kind != "list":
-            # A heading numbered like the handout's question is a strong hint, if its words agree at all.
-            for q in self.questions:
-                if q.number and heading.number == q.number and out[q.id] >= 0.1:
-                    out[q.id] += 0.3
-        return out
+        return {q.id: self.score(q, ws) for q in self.questions}
 
     def scores(self, block: Block) -> dict[str, float]:
         """Scores from the block's headings and first words, or its heading's own words, whichever is higher."""
@@ -128,44 +143,110 @@ class QuestionMatcher:
         by_heading = self.heading_scores(block.heading) if block.heading else {}
         return {q.id: max(self.score(q, ws, path), by_heading.get(q.id, 0.0)) for q in self.questions}
 
+    def question_numbered(self, number: str) -> str:
+        """The question a marker's number names: exactly, or its part's question ("3.b" -> question "3")."""
+        number = normalise_number(number) if number else ""
+        while number:
+            if number in self.numbers:
+                return self.numbers[number]
+            if not re.search(r"\.[a-z]+$", number):
+                return ""
+            number = number.rsplit(".", 1)[0]
+        return ""
+
+
+MARKER, NAMED, WORDS = 2, 1, 0  # how a block's questions were found, strongest first
+
+
+def _claims_of(block: Block, matcher: QuestionMatcher) -> tuple[dict[str, float], int]:
+    """The questions a block's own marker gives it, with confidences, and how they were found (MARKER: a pasted
+    question or a question's number; NAMED: the heading's own words; WORDS: the block's words)."""
+    heading = block.heading
+    scores = matcher.scores(block)
+    by_heading = matcher.heading_scores(heading)
+    if heading.kind == "quote" and heading.question:
+        return {heading.question: 0.95}, MARKER
+    named = _best(by_heading, STRONG_MATCH, 0.9)
+    numbered = matcher.question_numbered(heading.number) if heading.number else ""
+    if numbered:
+        agrees = by_heading[numbered] >= AGREE  # the heading's own words, not what is under it
+        contradicted = named and numbered not in named
+        if heading.names_a_question and not contradicted:
+            return {numbered: 0.95 if agrees else 0.9}, MARKER
+        if agrees and not contradicted:
+            return _own(scores) | {qid: 0.9 for qid in named} | {numbered: 0.85}, MARKER
+        if heading.label in ("task", "part", "section") and not contradicted and not _says_anything(by_heading):
+            return {numbered: 0.55}, WORDS
+    own = _own(scores)
+    if named:
+        # The heading names these; others its words match as well as them come along ("8 Report what you
+        # learned ..., your analysis, ..." answers "Analysis" too).
+        return own | {qid: 0.9 for qid in named}, NAMED
+    return own, WORDS
+
+
+def _own(scores: dict[str, float]) -> dict[str, float]:
+    return {qid: min(0.9, 0.5 + scores[qid] / 2) for qid in _best(scores)}
+
+
+def _says_anything(scores: dict[str, float]) -> bool:
+    return max(scores.values(), default=0.0) >= AGREE
+
 
 def match_questions(doc: Document, blocks: list[Block], questions: list[Question], claims: list[Claim],
                     matrices: list[Matrix], min_words: int) -> dict[str, Answer]:
     matcher = QuestionMatcher(questions)
     answers = {q.id: Answer(q) for q in questions}
-    own: dict[int, list[str]] = {}  # heading line -> questions its block matched
-    named: dict[int, list[str]] = {}  # heading line -> questions its heading names by itself
+    own: dict[int, tuple[dict[str, float], int]] = {}  # heading line -> (questions, how found)
+    block_scores: dict[int, dict[str, float]] = {}
     for block in blocks:
         if block.heading is None:
             continue
         line = block.heading.line.number
-        own[line] = _best(matcher.scores(block))
-        named[line] = _best(matcher.heading_scores(block.heading), STRONG_MATCH, 0.9)
-        for qid, s in matcher.scores(block).items():
+        own[line] = _claims_of(block, matcher)
+        block_scores[line] = matcher.scores(block)
+        for qid, s in block_scores[line].items():
             answers[qid].best = max(answers[qid].best, s)
-    best_block: dict[str, tuple[float, Block]] = {}
+    strongly_taken: set[int] = set()
     for block in blocks:
         if block.heading is None:
             continue
-        if not named.get(block.heading.line.number):  # a heading that names a question is taken
-            for qid, s in matcher.scores(block).items():
-                if s > best_block.get(qid, (0.0, block))[0]:
-                    best_block[qid] = (s, block)
-        assigned = _assigned(block.heading, own, named)
-        for qid in assigned:
+        given = _assigned(block.heading, own)
+        for qid, confidence in given.items():
             answers[qid].blocks.append(block)
-        if assigned:
-            answers[assigned[0]].owned.update(line.number for line in _block_lines(block))
-    for qid, answer in answers.items():
-        # A question no block chose takes the block it matches best, if that is a match at all: a report that
-        # shows the line dataset's confusion matrix inside its "Line dataset" section answers it there.
-        if not answer.blocks and qid in best_block and best_block[qid][0] >= MATCH_THRESHOLD:
-            answer.blocks.append(best_block[qid][1])
-            answer.weak = True
+            answers[qid].confidence = max(answers[qid].confidence, confidence)
+        if given:
+            first = max(given, key=given.get)
+            answers[first].owned.update(line.number for line in block_lines(block))
+        if own[block.heading.line.number][1] >= NAMED:
+            strongly_taken.add(block.heading.line.number)  # its marker or heading names another question
     for answer in answers.values():
-        _find_substance(doc, answer, claims, matrices, min_words)
-        _find_expected(answer, matcher)
+        if not answer.blocks:
+            _take_candidates(answer, blocks, block_scores, strongly_taken)
+    for answer in answers.values():
+        find_substance(doc, answer, claims, matrices, min_words)
+        if answer.status == "missing" and answer.weak:
+            answer.blocks, answer.confidence = [], 0.0  # a loose match with nothing in it is no candidate
+        find_expected(answer, matcher, STRONG_MATCH)
     return answers
+
+
+def _take_candidates(answer: Answer, blocks: list[Block], block_scores: dict[int, dict[str, float]],
+                     taken: set[int]) -> None:
+    """A question no block was given to takes the passages that match it at all (not ones surely answering
+    another question): the grade sheet shows them, a human decides."""
+    qid = answer.question.id
+    ranked = sorted(((block_scores[b.heading.line.number][qid], b) for b in blocks
+                     if b.heading is not None and b.heading.line.number not in taken
+                     and block_scores[b.heading.line.number][qid] >= CANDIDATE),
+                    key=lambda item: -item[0])
+    if not ranked:
+        return
+    answer.weak = True
+    answer.blocks = [b for _, b in ranked[:2]]
+    answer.confidence = min(ranked[0][0], CONFIDENT - 0.01)
+    answer.owned.update(line.number for line in block_lines(ranked[0][1]))
+    answer.candidates = [f"{b.heading.line.location}: “{b.heading.title[:120]}” (match {s:.2f})" for s, b in ranked[:3]]
 
 
 def _best(scores: dict[str, float], threshold: float = MATCH_THRESHOLD, runner_up: float = RUNNER_UP) -> list[str]:
@@ -175,87 +256,22 @@ def _best(scores: dict[str, float], threshold: float = MATCH_THRESHOLD, runner_u
     return [qid for qid, s in scores.items() if s >= max(threshold, runner_up * best)]
 
 
-def _assigned(heading: Heading | None, own: dict[int, list[str]], named: dict[int, list[str]]) -> list[str]:
-    """A block's questions: those its outermost ancestor's heading names, else its own best matches (with those its
-    heading names), else those of its nearest ancestor that matched any."""
-    if heading is None:
-        return []
+def _assigned(heading: Heading, own: dict[int, tuple[dict[str, float], int]]) -> dict[str, float]:
+    """A block's questions with confidences: those its own question marker names; else those its outermost
+    ancestor names by marker or by its heading's words (a question's heading holds for its whole answer: "1.1
+    Mobilenet Block Architecture" under "1 Compare ... vs MobileNet ..."); else its heading's or its own words'
+    matches; else those of its nearest ancestor that matched any."""
+    mine, how = own.get(heading.line.number, ({}, WORDS))
+    if mine and how == MARKER:
+        return mine
     for h in heading.parents:
-        if named.get(h.line.number):
-            return named[h.line.number]
-    mine = own.get(heading.line.number, []) + named.get(heading.line.number, [])
+        theirs, their_how = own.get(h.line.number, ({}, WORDS))
+        if theirs and their_how >= NAMED:
+            return theirs
     if mine:
-        return list(dict.fromkeys(mine))
+        return mine
     for h in reversed(heading.parents):
-        if own.get(h.line.number):
-            return own[h.line.number]
-    return []
-
-
-def _find_substance(doc: Document, answer: Answer, claims: list[Claim], matrices: list[Matrix],
-                    min_words: int) -> None:
-    lines = answer.lines()
-    if not lines:
-        return
-    evidence: list[str] = []
-    for claim in claims:
-        if claim.location.line in lines:
-            evidence.append(f"{claim.location}: “{claim.context}”")
-            break
-    for matrix in matrices:
-        if matrix.location.line in lines:
-            evidence.append(f"{matrix.location}: a {matrix.rows}×{matrix.cols} confusion matrix")
-            break
-    pages: set[int] = set()
-    words = 0
-    for block in answer.blocks:
-        if block.heading is not None and block.heading.line.page is not None:
-            pages.add(block.heading.line.page)
-        for line in block.lines:
-            text = line.text.strip()
-            if CAPTION.match(text) and len(evidence) < 6:
-                evidence.append(f"{line.location}: “{text[:160]}”")
-            elif IMAGE_MARK.search(text) and len(evidence) < 6:
-                evidence.append(f"{line.location}: an image")
-            if line.page is not None:
-                pages.add(line.page)
-            words += len(text.split())
-    for page in sorted(pages):
-        if doc.images_per_page.get(page) and len(evidence) < 6:
-            evidence.append(f"p. {page}: {doc.images_per_page[page]} figure(s) on the page of the answer")
-            break
-    if words >= min_words:
-        first = next((line for b in answer.blocks for line in b.lines if len(line.text.split()) >= 6), None)
-        if first is not None:
-            evidence.append(f"{first.location}: {words} words, e.g. “{first.text.strip()[:160]}”")
-    heading = next((b.heading for b in answer.blocks if b.heading is not None and _has_text(b)), None)
-    heading = heading or answer.blocks[0].heading
-    if evidence and heading is not None:
-        evidence.insert(0, f"{heading.line.location}: heading “{heading.title[:120]}”")
-    answer.substance = evidence
-
-
-def _has_text(block: Block) -> bool:
-    return any(line.text.strip() for line in block.lines) or block.heading.kind != "label"
-
-
-def _find_expected(answer: Answer, matcher: QuestionMatcher) -> None:
-    """Which of the rubric's expected items the answer shows (an item's words, or one of its "|" synonyms). A
-    heading that restates the question ("8 Report the accuracy by changing loss functions, batch size, ...") shows
-    nothing: only the text under it, sub-headings and captions count."""
-    q = answer.question
-    if not q.expects:
-        return
-    have: set[str] = set()
-    for block in answer.blocks:
-        heading = block.heading
-        if heading is not None and matcher.heading_scores(heading).get(q.id, 0.0) < STRONG_MATCH:
-            have.update(tokens(heading.text))
-        for line in block.lines:
-            have.update(tokens(line.text))
-    for item in answer.question.expects:
-        options = [set(tokens(option)) for option in item.split("|")]
-        if any(o and len(matched(o, have)) == len(o) for o in options):
-            answer.found.append(item.split("|")[0])
-        else:
-            answer.missing.append(item.split("|")[0])
+        theirs, _ = own.get(h.line.number, ({}, WORDS))
+        if theirs:
+            return {qid: c * 0.95 for qid, c in theirs.items()}
+    return {}

@@ -12,8 +12,8 @@ def missing_question(f: Findings) -> list[Flag]:
     flags = []
     for answer in f.answers.values():
         q = answer.question
-        if answer.answered or q.marks <= 0 or not q.required:
-            continue
+        if answer.status != "missing" or q.marks <= 0 or not q.required:
+            continue  # an unclear question is a human's to judge, not a deduction
         title = f"{q.number} {q.title}".strip()
         if answer.blocks and answer.blocks[0].heading is not None:
             heading = answer.blocks[0].heading
