@@ -91,7 +91,8 @@ def build(
     t = time.perf_counter()
     outputs = load_section_outputs(manifest, out_dir)
     build_info = provenance(manifest, runner.outcomes.values(), str(torch_device))
-    results_path = write_json_atomic(out_dir / "results.json", results_document(manifest, outputs, build_info))
+    results_path = write_json_atomic(out_dir / "results.json",
+                                     results_document(manifest, outputs, build_info, run_data(manifest)))
     html_path, pdf_path = render_report(manifest, outputs, build_info, out_dir, pdf=pdf, timings=timings)
     timings["render"] = time.perf_counter() - t
     return BuildSummary(
@@ -236,10 +237,14 @@ def load_section_outputs(manifest: Manifest, out_dir: Path) -> list[dict[str, An
     return outputs
 
 
-def results_document(manifest: Manifest, outputs: list[dict], build_info: dict) -> dict[str, Any]:
+def results_document(manifest: Manifest, outputs: list[dict], build_info: dict,
+                     data: dict[str, dict] | None = None) -> dict[str, Any]:
+    """What ``results.json`` holds: the report's settings, provenance, the data of every run (``data``, from
+    :func:`run_data`: top-level ``"runs"`` and ``"datasets"``) and every section's numbers."""
     return {
         "report": asdict(manifest.report),
         "provenance": build_info,
+        **(data or {}),
         "sections": {
             o["id"]: {
                 "type": o["type"],
@@ -254,6 +259,48 @@ def results_document(manifest: Manifest, outputs: list[dict], build_info: dict) 
             for o in outputs
         },
     }
+
+
+def run_data(manifest: Manifest) -> dict[str, dict]:
+    """The data of every run the manifest's sections use, so that a grader can tell whether this reproduction was
+    tested on the course's test set (``reportgen grade --reference``)::
+
+        "runs": {"c4": {"label": "C4", "dataset": "digits", "fingerprint": "ef73f112550c0ba5", "test_size": 10000,
+                        "classes": 10, "variation": false}, ...}
+        "datasets": {"ef73f112550c0ba5": {"name": "digits", "kind": "torchvision", "fingerprint": "ef73f112550c0ba5",
+                     "classes": 10, "class_names": ["0", ...], "sizes": {"train": ..., "val": ..., "test": 10000},
+                     "test_size": 10000, "runs": ["c4", ...]}}
+
+    ``variation`` marks a run a section derived (a sweep's variation, which may use another split). A run whose data
+    cannot be loaded (possible for sections a ``--section`` build skips) is recorded with ``"error"`` and no sizes.
+    Datasets are memoised per process: the plan loaded those of the runs it trains already."""
+    from reportgen.errors import ReportgenError
+    from reportgen.plan import dataset_of, load_run_data
+
+    derived = {name for section in manifest.sections.values() for name in section.derived}
+    names = dict.fromkeys(name for section in manifest.sections.values() for name in section.all_runs)
+    runs: dict[str, dict] = {}
+    datasets: dict[str, dict] = {}
+    for name in names:
+        spec = manifest.runs[name]
+        kind, _ = dataset_of(manifest, spec)
+        overrides = ", ".join(f"{k} = {json.dumps(v, default=str)}" for k, v in sorted(spec.dataset_overrides.items()))
+        label = f"{spec.dataset} ({overrides})" if overrides else spec.dataset
+        entry: dict[str, Any] = {"label": spec.label, "dataset": label, "fingerprint": None, "test_size": None,
+                                 "classes": None, "variation": name in derived}
+        try:
+            data = load_run_data(manifest, spec)
+        except ReportgenError as err:
+            runs[name] = {**entry, "error": str(err)}
+            continue
+        entry.update(fingerprint=data.fingerprint, test_size=len(data.test), classes=data.num_classes)
+        runs[name] = entry
+        record = datasets.setdefault(data.fingerprint, {
+            "name": label, "kind": kind, "fingerprint": data.fingerprint, "classes": data.num_classes,
+            "class_names": list(data.classes), "sizes": {s: len(getattr(data, s)) for s in ("train", "val", "test")},
+            "test_size": len(data.test), "runs": []})
+        record["runs"].append(name)
+    return {"runs": runs, "datasets": datasets}
 
 
 def provenance(manifest: Manifest, outcomes, device: str) -> dict[str, Any]:

@@ -64,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = commands.add_parser(
         "grade",
-        help="grade students' reports (PDF, HTML, Markdown, text, DOCX) against the manifest's questions",
+        help="grade students' reports (PDF, HTML, Markdown, text, DOCX, notebooks; folders and .zip bundles) against "
+        "the manifest's questions",
         description="Read each report, find which of the manifest's questions it answers, extract its numbers, "
         "check them for consistency (and against a reproduction with --reference) and write a grade sheet per "
         "report: OUT/<name>.html, .pdf and .json, plus OUT/results.json in Gradescope's format. The grade is a "
@@ -72,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _grading_args(grade)
     grade.add_argument("--no-pdf", action="store_true", help="write the HTML and JSON grade sheets only")
+    grade.add_argument("--visibility", choices=("hidden", "after_due_date", "after_published", "visible"),
+                       default="after_published",
+                       help="Gradescope visibility of results.json and each of its tests (default: after_published)")
     grade.set_defaults(func=cmd_grade)
 
     compare = commands.add_parser(
@@ -111,17 +115,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _grading_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("reports", nargs="+", type=Path, metavar="REPORT",
-                        help="students' reports (files, or folders of them)")
+                        help="students' reports: a file (PDF, HTML, Markdown, text, DOCX, .ipynb) is one submission; "
+                        "a .zip is one submission (a bundle: its main document, then its notebooks and, with --ocr, "
+                        "its images); a folder is one student's bundle when it holds one report document (perhaps "
+                        "with notebooks and images), else a class folder whose files and .zip files are one "
+                        "submission each and whose sub-folders are one bundle each")
     parser.add_argument("--manifest", "-m", type=Path, required=True,
                         help="the manifest whose sections are the questions (e.g. examples/itu-a3-course.toml)")
     parser.add_argument("--reference", "-r", type=Path, metavar="DIR",
-                        help="a built report's output folder (or its results.json) to compare claims against")
+                        help="a built report's output folder (or its results.json) to compare claims against; it "
+                        "must have been tested on the course's test set ([grading] test_size)")
+    parser.add_argument("--reference-anyway", action="store_true",
+                        help="use --reference even if its test set differs from the course's or is not recorded "
+                        "(the grades say so)")
     parser.add_argument("--out", "-o", type=Path, default=Path("grades"), metavar="DIR",
                         help="where the grade sheets go (default: grades/)")
     parser.add_argument("--max-mb", type=float, default=20.0, metavar="MB",
                         help="refuse reports larger than this (default: 20 MB)")
     parser.add_argument("--max-pages", type=int, default=200, metavar="N",
                         help="refuse PDFs with more pages than this (default: 200)")
+    parser.add_argument("--ocr", action="store_true",
+                        help="also read the text in images (a PDF's images, notebook image outputs, a bundle's image "
+                        "files) with Tesseract, marked as read from an image; needs apt-get install tesseract-ocr and "
+                        "pip install 'reportgen[ocr]'")
     parser.add_argument("--quiet", "-q", action="store_true", help="print only errors and the summary")
 
 
@@ -195,8 +211,9 @@ def _grade_batch(args: argparse.Namespace):
             flags = ", ".join(f"{n} {s}{'s' if n > 1 else ''}" for s, n in _severity_counts(grade) if n) or "no flags"
             print(f"{path.name}: {grade.score:g} / {grade.max_score:g} ({flags}; {grade.seconds:.2f} s)")
 
-    limits = ReadLimits(max_bytes=int(args.max_mb * 1_000_000), max_pages=args.max_pages)
-    return grade_files(args.reports, args.manifest, reference=args.reference, limits=limits, on_file=report)
+    limits = ReadLimits(max_bytes=int(args.max_mb * 1_000_000), max_pages=args.max_pages, ocr=args.ocr)
+    return grade_files(args.reports, args.manifest, reference=args.reference, limits=limits, on_file=report,
+                       reference_anyway=args.reference_anyway)
 
 
 def _severity_counts(grade) -> list[tuple[str, int]]:
@@ -210,7 +227,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     for grade, stem in zip(batch.grades, report_stems(batch.grades), strict=True):
         write_grade(grade, args.out, pdf=not args.no_pdf, stem=stem)
     if batch.grades:
-        write_gradescope(batch.grades, args.out)
+        write_gradescope(batch.grades, args.out, visibility=args.visibility)
         print(f"wrote {len(batch.grades)} grade sheet(s) and results.json to {args.out}/")
     if batch.failures:
         print(f"{len(batch.failures)} report(s) could not be graded (see the errors above)", file=sys.stderr)

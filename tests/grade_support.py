@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from reportgen.grade.conflicts import resolve as resolve_conflicts
 from reportgen.grade.grader import grade_document
-from reportgen.grade.model import Document, Flag, Grade, Line
+from reportgen.grade.model import Document, Flag, Grade, Line, Location
 from reportgen.grade.reference import Reference, load_reference
 from reportgen.manifest import load_manifest
 from reportgen.specs import Manifest
@@ -91,8 +92,10 @@ REFERENCE_ROWS = [
 
 
 def doc(text: str, fmt: str = "markdown") -> Document:
-    """A report whose lines are ``text``'s lines, numbered from 1."""
-    return Document("r.md", fmt, [Line(t, i + 1) for i, t in enumerate(text.splitlines())])
+    """A report whose lines are ``text``'s lines, numbered from 1; merge-conflict blocks resolved as reading does."""
+    texts, starts = resolve_conflicts(text.splitlines())
+    return Document("r.md", fmt, [Line(t, i + 1) for i, t in enumerate(texts)],
+                    conflicts=[Location(i + 1) for i in starts])
 
 
 def course(tmp_path: Path, grading: str = GRADING + ALIASES, sections: str = "") -> Manifest:

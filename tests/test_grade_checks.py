@@ -58,7 +58,11 @@ SEVERITY = {
     "IMPOSSIBLE_VALUE": "error",
     "VS_REFERENCE": "warning",
     "MISSING_QUESTION": "error",
+    "INCONSISTENT_REPEAT": "warning",
+    "MISSING_EXPLANATION": "warning",
+    "CONFLICT_MARKERS": "info",
 }
+CONFLICT = "<<<<<<< HEAD\nTest accuracy: 0.95\n=======\nTest accuracy: 0.91\n>>>>>>> teammate\n"
 
 FIRES: dict[str, list[Case]] = {
     "ACCURACY_MISMATCH": [
@@ -117,9 +121,10 @@ FIRES: dict[str, list[Case]] = {
     "VS_REFERENCE": [
         Case("thirty-sds-below", f"{COMPARE}## Convolution block architecture\nTest accuracy: 0.80\n\n"
              "## MobileNet block architecture\nTest accuracy: 0.935\n", 4,
-             ("C4", "80.0 %", "95.0 %", "0.2 %", "3 seeds", "30.0 SDs below"), "Test accuracy: 0.80", reference=True),
+             ("C4: 80.0 % here", "95 % prediction interval over 3 seeds is 94.0–96.0 %", "SD 0.2 %"),
+             "Test accuracy: 0.80", reference=True),
         Case("same-epochs-as-trained", f"{COMPARE}## C4, Epoch = 8\nTest accuracy: 0.99\n", 4,
-             ("C4", "99.0 %", "above"), "Test accuracy: 0.99", reference=True),
+             ("C4", "99.0 %", "prediction interval"), "Test accuracy: 0.99", reference=True),
     ],
     "MISSING_QUESTION": [
         Case("bare-heading", f"{COMPARE}Test accuracy: 0.93\n\n# 3 Correct and wrong predictions\n\nNot done yet.\n",
@@ -127,6 +132,21 @@ FIRES: dict[str, list[Case]] = {
         Case("not-answered", f"{COMPARE}Test accuracy: 0.93\n\n{CONFUSION}Test accuracy: 0.89\n\n{MATRIX_89}\n", None,
              ("3 Correct and wrong predictions", "2 marks"),
              "Show figures along with labels"),
+    ],
+    "CONFLICT_MARKERS": [
+        Case("one-block", f"{CONFUSION}{CONFLICT}", 3, ("1 merge-conflict block", "line 3", "first side"),
+             "Test accuracy: 0.95"),
+    ],
+    "INCONSISTENT_REPEAT": [
+        Case("baseline-twice", f"{COMPARE}C4 reaches a test accuracy of 97.2 %.\n\n{CONFUSION}"
+             "The test accuracy of C4 is 95.1 %.\n", 7, ("C4", "97.2", "95.1", "line 3", "line 7"), "95.1"),
+        Case("alias-and-label", f"{COMPARE}| Metric | C4 | C1+M3 |\n|---|---|---|\n| Test accuracy | 0.951 | 0.93 |\n\n"
+             f"{CONFUSION}## Convolution block architecture\nTest accuracy: 0.962\n", 10, ("0.951", "0.962")),
+    ],
+    "MISSING_EXPLANATION": [
+        Case("table-only", f"{COMPARE}| Model | Test accuracy |\n|---|---|\n| C4 | 0.95 |\n| C1+M3 | 0.93 |\n", 1,
+             ("reasoning", "no sentence explains"), "# 1 Conv blocks vs MobileNet blocks",
+             grading=GRADING + ALIASES + '[grading.questions.compare]\nexpects = ["accuracy", "reasoning"]\n'),
     ],
 }
 
@@ -215,6 +235,28 @@ keywords = ["line"]
              + "The network mistakes a slanted seven for a one and a closed four for a nine, while the digits it "
                "gets right are written upright and centred, much like most of the training images it has seen.\n"),
     ],
+    "CONFLICT_MARKERS": [
+        Case("setext-underline", "Confusion matrices, recall and accuracy\n=======\n\nTest accuracy: 0.95\n"),
+    ],
+    "INCONSISTENT_REPEAT": [
+        Case("same-value-rounded", f"{COMPARE}C4 reaches a test accuracy of 97.2 %.\n\n{CONFUSION}"
+             "The test accuracy of C4 is 0.9721.\n"),
+        Case("other-epochs", f"{COMPARE}C4 reaches a test accuracy of 97.2 %.\n\n{CONFUSION}"
+             "After 1 epoch, the test accuracy of C4 is 91.0 %.\n"),
+        Case("other-split", f"{COMPARE}C4 reaches a test accuracy of 97.2 %.\n\n{CONFUSION}"
+             "The training accuracy of C4 is 99.5 %.\n"),
+        Case("hedged", f"{COMPARE}C4 reaches a test accuracy of about 97 %.\n\n{CONFUSION}"
+             "The test accuracy of C4 is 96.4 %.\n"),
+        Case("one-answer", f"{COMPARE}C4 reaches a test accuracy of 97.2 % on the first run.\n"
+             "A rerun of C4 gives a test accuracy of 96.9 %.\n"),
+    ],
+    "MISSING_EXPLANATION": [
+        Case("reasons-given", f"{COMPARE}| Model | Test accuracy |\n|---|---|\n| C4 | 0.95 |\n| C1+M3 | 0.93 |\n\n"
+             "C4 is more accurate because its full convolutions have four times more parameters than C1+M3.\n",
+             grading=GRADING + ALIASES + '[grading.questions.compare]\nexpects = ["accuracy", "reasoning"]\n'),
+        Case("no-reasons-asked", f"{COMPARE}| Model | Test accuracy |\n|---|---|\n| C4 | 0.95 |\n| C1+M3 | 0.93 |\n",
+             grading=GRADING + ALIASES + '[grading.questions.compare]\nexpects = ["accuracy"]\n'),
+    ],
 }
 
 
@@ -281,8 +323,8 @@ def test_vs_reference_floors_a_tiny_seed_spread(tmp_path) -> None:
     rows = [{"run": "c4", "label": "C4", "accuracy": {"mean": 0.95, "std": 0.0, "n": 3, "values": [0.95] * 3}}]
     near = grade(f"{COMPARE}## C4\nTest accuracy: 0.96\n", course(tmp_path), reference(tmp_path, rows))
     far = grade(f"{COMPARE}## C4\nTest accuracy: 0.97\n", course(tmp_path), reference(tmp_path, rows))
-    assert flags_of(near, "VS_REFERENCE") == []  # 2 SDs of 0.5 %
-    assert "4.0 SDs above" in flags_of(far, "VS_REFERENCE")[0].message
+    assert flags_of(near, "VS_REFERENCE") == []  # 95.5-96.5 % reaches the interval's 94.0-96.0 %
+    assert "floored at reference_min_sd = 0.2 %" in flags_of(far, "VS_REFERENCE")[0].message
 
 
 def test_val_test_gap_one_finding_per_heading(tmp_path) -> None:

@@ -20,7 +20,7 @@ def claims(text: str, fmt: str = "markdown") -> list[Claim]:
 
 
 def matrices(text: str, fmt: str = "markdown"):
-    return find_matrices(doc(text, fmt), lambda line: f"about line {line.number}")
+    return find_matrices(doc(text, fmt), lambda line, last=None: f"about line {line.number}")
 
 
 def shown(found: list[Claim]) -> list[tuple]:

@@ -130,7 +130,8 @@ def test_gradescope_result_shape(trio):
     result = gradescope_result(trio[0])
     assert set(result) == {"score", "output", "tests", "visibility", "stdout_visibility", "extra_data"}
     assert result["extra_data"]["max_score"] == trio[0].max_score
-    assert result["score"] == 6.5 and result["stdout_visibility"] == "hidden" and result["visibility"] == "visible"
+    assert result["score"] == 6.5 and result["stdout_visibility"] == "hidden"
+    assert result["visibility"] == "after_published"
     assert "VAL_TEST_GAP" in result["output"] and "a human decides" in result["output"]
     assert [t["name"] for t in result["tests"]] == ["1 Loss and accuracy curves", "2 Confusion matrices"]
     for t in result["tests"]:

@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportgen.errors import ReportgenError
+from reportgen.grade.bundle import SKIPPED_FOLDERS, is_submission_folder
 from reportgen.grade.grader import grade_report
 from reportgen.grade.model import Grade
+from reportgen.grade.ocr import require_ocr
 from reportgen.grade.reading import ReadLimits
-from reportgen.grade.reference import load_reference
+from reportgen.grade.reference import check_reference, load_reference
 from reportgen.manifest import load_manifest
 
 
@@ -21,12 +23,18 @@ class Batch:
 
 
 def grade_files(files: list[Path], manifest_path: Path, *, reference: Path | None = None,
-                limits: ReadLimits | None = None, on_file: Callable[[Path, Grade | None, str], None] | None = None
+                limits: ReadLimits | None = None, on_file: Callable[[Path, Grade | None, str], None] | None = None,
+                reference_anyway: bool = False
                 ) -> Batch:
     """Grade each file; a file that cannot be read or graded is recorded with its reason, never raised.
-    The manifest and the reference are checked first: without them nothing can be graded."""
+    The manifest and the reference are checked first: without them nothing can be graded. A reference whose test
+    set is not the course's ([grading]) is refused unless ``reference_anyway``; the grades then say so."""
+    if limits is not None and limits.ocr:
+        require_ocr()  # one error before anything is graded, not one per report
     manifest = load_manifest(manifest_path)
     ref = load_reference(reference) if reference is not None else None
+    if ref is not None:
+        check_reference(ref, manifest.grading, manifest_path, known_runs=set(manifest.runs), anyway=reference_anyway)
     batch = Batch()
     for path in _expand(files):
         try:
@@ -44,11 +52,18 @@ def grade_files(files: list[Path], manifest_path: Path, *, reference: Path | Non
 
 
 def _expand(files: list[Path]) -> list[Path]:
-    """Files as given; a folder stands for the reports in it (sorted), so `grade submissions/` works."""
+    """The submissions the command line names, in order. A file is one (a .zip is one bundle); a folder is one
+    student's bundle when :func:`~reportgen.grade.bundle.is_submission_folder` says so (one report document, perhaps
+    with notebooks and images), else a class folder: each of its files is a submission (a .zip a bundle) and each of
+    its sub-folders a bundle, sorted, so that `grade submissions/` works."""
     out: list[Path] = []
     for path in files:
-        if path.is_dir():
-            out.extend(p for p in sorted(path.iterdir()) if p.is_file() and not p.name.startswith("."))
+        if path.is_dir() and not is_submission_folder(path):
+            for p in sorted(path.iterdir()):
+                if p.name.startswith("."):
+                    continue
+                if p.is_file() or (p.is_dir() and p.name.lower() not in SKIPPED_FOLDERS):
+                    out.append(p)
         else:
             out.append(path)
     return out

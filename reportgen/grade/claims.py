@@ -55,10 +55,10 @@ def extract_claims(doc: Document, ctx: Context, subjects: Subjects | None = None
         single.add(line, line.text, 0)
         return bool(reader.passage_claims(single))
 
-    claims, table_lines = table_claims(doc, ctx, is_prose_claim, subjects.run_of)
+    report_claims, report_lines = class_report_claims(doc, ctx)
+    claims, table_lines = table_claims(doc, ctx, is_prose_claim, subjects.run_of, skip=report_lines)
     for claim in claims:
         claim.run = claim.run or subjects.run_of_about(claim.about)
-    report_claims, report_lines = class_report_claims(doc, ctx)
     for claim in report_claims:
         claim.run = subjects.run_of_about(claim.about)
     claims += report_claims
@@ -67,11 +67,11 @@ def extract_claims(doc: Document, ctx: Context, subjects: Subjects | None = None
     heading, named, topic = None, [], ""
     for passage in passages(doc.lines, headings=heading_lines, skip=table_lines | report_lines):
         here = ctx.heading(passage.lines[0])
-        if here is not heading:  # a new block: the models and the metric its headings name
+        if here is not heading:  # a new block: the models and the metric its headings (or else its text) name
             heading = here
             path = heading.path if heading is not None else ""
             named = [m for m in subjects.find(path) if m.kind in ("run", "name")]
-            topic = _topic(path)
+            topic = _topic(path) or _topic(" ".join(line.text for line in _block_lines(doc, ctx, heading)))
         found.extend(reader.passage_claims(passage, named, topic))
     # Claims close together form a group that shares one caption ("Figure 30: Scores with batch size 32").
     ends: dict[int, Line] = {}
@@ -100,6 +100,15 @@ def _topic(path: str) -> str:
     """The one metric a heading path names ("3.2 Test accuracy"), else ""."""
     named = {metric_of(m) for m in re.finditer(rf"\b(?:{METRIC})(?!\w)", path, re.IGNORECASE)}
     return named.pop() if len(named) == 1 else ""
+
+
+def _block_lines(doc: Document, ctx: Context, heading) -> list[Line]:
+    """The lines under ``heading`` up to the next heading (the lines before the first, for None)."""
+    starts = [h.line.number for h in ctx.headings]
+    first = heading.line.number if heading is not None else 0
+    later = [n for n in starts if n > first]
+    last = later[0] - 1 if later else len(doc.lines)
+    return doc.lines[first:last]
 
 
 def _line(doc: Document, claim: Claim) -> Line:

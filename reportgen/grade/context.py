@@ -72,3 +72,25 @@ class Context:
 
 def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()[:300]
+
+
+LABEL_LINES = 3  # lines above a table in which a short label may name what it shows ("Confusion matrix of C4:")
+
+
+def table_label(doc: Document, first: Line, skip) -> str:
+    """A short line just above a table (past blank lines and the table's own header rows) that names it:
+    "Confusion matrix (C4):", "**MLP**", "Model B" — "" when there is none. ``skip(line)``: lines of the table."""
+    index = first.number - 1  # lines are numbered 1, 2, ... in order
+    seen = 0
+    for before in reversed(doc.lines[max(0, index - 8):index]):
+        text = before.text.strip().strip("*_#>:").strip()
+        if not text or skip(before) or re.fullmatch(r"[-|: ]+", text):
+            continue
+        if CAPTION.match(text) or len(text.split()) > 12 or re.search(r"\d\.\d", text):
+            return ""
+        seen += 1
+        if re.search(r"[A-Za-z]{2}", text):
+            return _clean(text)
+        if seen >= LABEL_LINES:
+            break
+    return ""

@@ -22,6 +22,7 @@ _BLOCKS = frozenset({"p", "div", "li", "ul", "ol", "dl", "dt", "dd", "section", 
                      "nav", "aside", "blockquote", "figure", "figcaption", "caption", "hr", "address", "details",
                      "summary", "form", "fieldset", "center", "title", "body", "html", "head"})
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+_WHOLE_BOLD = re.compile(r"(?:\d+\.\s|-\s)?\*\*(?:(?!\*\*).)+\*\*:?")
 
 
 class _TooManyLines(Exception):
@@ -42,6 +43,7 @@ class _HtmlText(HTMLParser):
         self._skip = 0  # open elements whose content is not text
         self._pre = 0
         self._heading = 0
+        self._lists: list[list] = []  # open lists: ["ol", last number] or ["ul", 0], innermost last
         self._row: list[str] | None = None  # cells of the open table row
         self._cell: list[str] | None = None  # text of the open cell
         self._inner_tables = 0  # tables open inside the open cell
@@ -80,6 +82,20 @@ class _HtmlText(HTMLParser):
         elif tag == "pre":
             self._break()
             self._pre += 1
+        elif tag in ("ol", "ul"):
+            self._break()
+            start = _int(dict(attrs).get("start"), 1) if tag == "ol" else 1
+            self._lists.append([tag, start - 1])
+        elif tag == "li":
+            self._break()
+            # The item's number or bullet, as a reader sees it: "3. Compare ..." is question 3's marker.
+            if self._lists and self._lists[-1][0] == "ol":
+                self._lists[-1][1] = _int(dict(attrs).get("value"), self._lists[-1][1] + 1)
+                self._parts.append(f"{self._lists[-1][1]}. ")
+            elif self._lists:
+                self._parts.append("- ")
+        elif tag in ("b", "strong") and self._cell is None and not self._heading:
+            self._parts.append("**")
         elif tag in _BLOCKS or tag == "br":
             self._break()
 
@@ -103,6 +119,12 @@ class _HtmlText(HTMLParser):
             self._end_row()
         elif self._cell is not None:
             self._add(" ")
+        elif tag in ("b", "strong") and not self._heading:
+            self._parts.append("**")
+        elif tag in ("ol", "ul"):
+            self._break()
+            if self._lists:
+                self._lists.pop()
         elif tag in _HEADINGS or tag in _BLOCKS:
             self._break()
             self._heading = 0 if tag in _HEADINGS else self._heading
@@ -144,6 +166,8 @@ class _HtmlText(HTMLParser):
         text = "".join(self._parts)
         self._parts = []
         text = text.rstrip() if self._pre else " ".join(text.split())
+        if "**" in text and not _WHOLE_BOLD.fullmatch(text):
+            text = " ".join(text.replace("**", "").split())  # bold inside a line is emphasis; a bold line a heading
         if not text and not (keep_blank and self._pre):
             return
         if self._heading and text:
@@ -174,6 +198,13 @@ class _HtmlText(HTMLParser):
         self.lines.append(text)
         if len(self.lines) > self._max_lines:
             raise _TooManyLines
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
 
 
 def html_lines(text: str, *, max_depth: int, max_lines: int) -> tuple[list[str], int]:

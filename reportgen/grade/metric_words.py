@@ -49,8 +49,8 @@ HEDGES_BEFORE = [
 ]
 HEDGE_BEFORE = re.compile(r"(?:^|(?<=[\s(]))(?:" + "|".join(f"(?P<h{i}>{p})" for i, (p, _) in enumerate(HEDGES_BEFORE))
                           + r")\s*$", re.IGNORECASE)
-HEDGE_AFTER = re.compile(r"^\s*(?:(?P<above>or\s+(?:more|higher|better|above)|\+(?![\d.]))|(?P<below>or\s+(?:less|lower|"
-                         r"below))|(?P<around>or\s+so\b))", re.IGNORECASE)
+HEDGE_AFTER = re.compile(r"^\s*(?:(?P<above>or\s+(?:more|higher|better|above)|\+(?![\d.]))|"
+                         r"(?P<below>or\s+(?:less|lower|below))|(?P<around>or\s+so\b))", re.IGNORECASE)
 
 
 def metric_of(match: re.Match) -> str:

@@ -21,6 +21,7 @@ BULLET = re.compile(r"^\s*(?:[-*+•●▪◦‣∙]|\(?[0-9]{1,2}[.)]|\(?[a-hiv
 # is justified text, so the right side must start with a letter to be a column of its own).
 COLUMN_GAP = re.compile(r"(?<=\S)\s{4,}(?=[A-Z(•●\-*])")
 WIDE_GAP = re.compile(r"\S\s{4,}\S")  # laid-out text (a PDF's columns or table): its lines are not joined
+MATH_MARKUP = re.compile(r"\$+|\\[()\[\]]|`")  # TeX's $...$, \( \), \[ \] and code ticks around numbers
 FENCE = re.compile(r"^\s*(```|~~~)")
 # An enumerator at the start of a line ("3.", "2)", "(b)", "•"), or a heading's number ("## 3.1 Results"): not a value.
 ENUMERATOR = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\d{1,2}(?:\.\d{1,2}){0,3}[.)]|\(?[a-hivx]{1,4}\)|[-*+•●▪◦‣∙])(?=\s)")
@@ -97,6 +98,7 @@ def passages(lines: Iterable[Line], *, headings: set[int], skip: set[int]) -> li
         lead = (HEADING_NUMBER if line.number in headings else ENUMERATOR).match(text)
         if lead:
             text = " " * lead.end() + text[lead.end():]  # spaces keep the columns
+        text = MATH_MARKUP.sub(lambda m: " " * len(m.group(0)), text)  # "lr $= 0.1$" reads as "lr = 0.1"
         alone = (in_code or line.source or line.number in headings or CAPTION.match(text) or "|" in text
                  or "\t" in text or WIDE_GAP.search(text))
         pieces = _columns(text)

@@ -40,9 +40,12 @@ METRIC_MENTION = re.compile(rf"(?P<qual>(?:\b{QUALIFIER}\b\.?[\s_-]*){{0,4}})\b(
                             re.IGNORECASE)
 # A metric derived from another ("accuracy per 10k parameters", "accuracy gain") or of a probe ("5-NN accuracy").
 DERIVED_BEFORE = re.compile(r"(?:\b(?:knn|k-nn|\d+-nn|top-?[2-9]|delta|change\s+in|drop\s+in|gain\s+in|increase\s+in|"
-                            r"decrease\s+in|difference\s+in|improvement\s+in|rise\s+in|fall\s+in)|Δ)\s*$", re.IGNORECASE)
-DERIVED_AFTER = re.compile(r"^\s*(?:per\b|gain|drop|difference|gap|improvement|increase|decrease|curves?\s+(?:of|for)\s"
-                           r"|/)", re.IGNORECASE)
+                            r"decrease\s+in|difference\s+in|improvement\s+in|rise\s+in|fall\s+in)|Δ|"
+                            r"\b(?:gap|difference|delta|drop|gain|margin)\s+(?:between|of|in)\b[^.;:]{0,40})\s*$",
+                            re.IGNORECASE)
+DERIVED_AFTER = re.compile(r"^\s*(?:per\s+(?:\d|[\d.]+\s*[kKM]\b|param|parameter|million|thousand|flop|mac|second|"
+                           r"sec\b|minute|epoch|image|sample|weight)|gain|drop|difference|gap|improvement|increase|"
+                           r"decrease|curves?\s+(?:of|for)\s|/)", re.IGNORECASE)
 UNITS = (r"epochs?|iterations?|iters?|steps?|layers?|images?|samples?|examples?|instances?|classes|class|batch(?:es)?|"
          r"seeds?|runs?|trials?|repeats?|neurons?|units?|filters?|channels?|kernels?|params?|parameters?|weights?|"
          r"features?|dim(?:ension)?s?|pixels?|px|points?|pp|p\.p\.|percentage\s+points?|times|x|×|fold|folds|"
@@ -84,8 +87,8 @@ CLAUSE_BREAK = re.compile(r";|,|\b(?:whereas|while|but|although|though|however|a
 LOOSE = re.compile(r"[,;]|\b(?:and|or|but|while|whereas|although|however|than|respectively)\b", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
 LIST_GLUE = re.compile(r"^(?:\s*(?:,|and|or|&|/|;)\s*)+$|^\s*,?\s*(?:and|or)?\s*$", re.IGNORECASE)
-TRAILING_SUBJECT = re.compile(r"^\s*\)?\s*(?:\(\s*|(?:for|with|by|of|on|from|using|in|under)\s+(?:the\s+|our\s+|a\s+)?)$",
-                              re.IGNORECASE)
+TRAILING_SUBJECT = re.compile(r"^\s*\)?\s*(?:\(\s*|(?:for|with|by|of|on|from|using|in|under)\s+"
+                              r"(?:the\s+|our\s+|a\s+)?)$", re.IGNORECASE)
 
 
 @dataclass

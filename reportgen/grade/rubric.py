@@ -43,10 +43,27 @@ class TestSet:
 
 
 @dataclass(frozen=True)
+class ExpectedItem:
+    """One item of ``expects`` written as a table: a sub-question with marks of its own, e.g.
+    ``{ item = "reasoning", marks = 2, explain = true }``."""
+
+    item: str  # its words, matched like a plain item ("|" separates synonyms)
+    marks: Annotated[float, Range(0)] | None = None  # its own marks; items without share what the others leave
+    explain: bool | None = None  # it asks for reasons (prose that explains); None: decided from its words
+
+    @property
+    def text(self) -> str:
+        return self.item
+
+
+@dataclass(frozen=True)
 class QuestionRubric:
     """``[grading.questions.ID]``: how one section is graded beyond "answered with substance"."""
 
-    expects: list[str] = ()  # items the answer must show; matched case-insensitively, "|" separates synonyms
+    # Items the answer must show; matched case-insensitively, "|" separates synonyms. An item may be a table
+    # (ExpectedItem) with marks of its own; an item asking for reasons ("reasoning", "explain why ...") is shown by
+    # prose that gives reasons, not by a table or figure alone.
+    expects: list[str | ExpectedItem] = ()
     required: bool = True  # MISSING_QUESTION fires for a required question with marks that is not answered
     keywords: list[str] = ()  # extra words that identify the question in a report (besides its title and text)
 
@@ -60,8 +77,10 @@ class GradingSpec:
     balanced_test: bool = False
     val_test_gap: Fraction = 0.05  # VAL_TEST_GAP fires above this gap (fraction, 0.05 = 5 points)
     duplicate_min_digits: Annotated[int, Range(2)] = 5  # DUPLICATE_RESULTS: numbers with this many significant digits
-    reference_sds: Annotated[float, Range(0, open_low=True)] = 3.0  # VS_REFERENCE: this many seed SDs away
-    reference_min_sd: Fraction = 0.005  # floor on the reproduction's SD (three seeds can agree by chance)
+    # VS_REFERENCE: the coverage of the prediction interval over the reproduction's seeds (a new seed's accuracy
+    # falls inside it with this probability), and the floor on the seeds' SD (three seeds can agree by chance).
+    reference_level: Annotated[float, Range(0.5, 0.999)] = 0.95
+    reference_min_sd: Fraction = 0.002
     min_words: Annotated[int, Range(0)] = 25  # prose alone counts as an answer from this many words
     error_deduction: Fraction = 0.25  # share of a question's marks an error flag in its answer costs
     warning_deduction: Fraction = 0.1  # the same for a warning
@@ -84,6 +103,10 @@ def parse_grading(table: Any, *, runs: dict, sections: dict) -> GradingSpec:
     if not isinstance(table, dict):
         raise ManifestError(f"expected a table, got {type(table).__name__}", location="grading")
     table = dict(table)
+    if "reference_sds" in table:
+        raise ManifestError("replaced by reference_level, the coverage of VS_REFERENCE's prediction interval over "
+                            "the reproduction's seeds (e.g. reference_level = 0.95); remove reference_sds",
+                            location="grading.reference_sds")
     named = {key: table.pop(key, {}) for key in ("test_sets", "questions")}
     options = check_params(GradingSpec, table, "grading")
     for run, phrases in options.get("aliases", {}).items():
@@ -100,5 +123,30 @@ def parse_grading(table: Any, *, runs: dict, sections: dict) -> GradingSpec:
         where = f"grading.questions.{sid}"
         if sid not in sections:
             raise ManifestError(f'unknown section "{sid}"{did_you_mean(sid, sections)}', location=where)
-        questions[sid] = QuestionRubric(**check_params(QuestionRubric, check_value(sub, dict[str, Any], where), where))
+        sub = dict(check_value(sub, dict[str, Any], where))
+        items = _expected_items(sub.pop("expects", []), f"{where}.expects")
+        rubric = QuestionRubric(**check_params(QuestionRubric, sub, where), expects=items)
+        marked = sum(item.marks or 0 for item in items if isinstance(item, ExpectedItem))
+        if marked > sections[sid].marks + 1e-9:
+            raise ManifestError(f"the expected items' marks add up to {marked:g}, more than the section's "
+                                f"{sections[sid].marks:g}", location=f"{where}.expects")
+        questions[sid] = rubric
     return GradingSpec(**options, test_sets=test_sets, questions=questions)
+
+
+def _expected_items(value: Any, where: str) -> tuple:
+    """``expects``: strings, or tables ``{ item = "...", marks = 2, explain = true }``."""
+    if not isinstance(value, list | tuple):
+        raise ManifestError(f"expected a list of items, got {type(value).__name__}", location=where)
+    items: list = []
+    for i, item in enumerate(value):
+        at = f"{where}[{i}]"
+        if isinstance(item, str):
+            if not item.strip():
+                raise ManifestError("an empty item", location=at)
+            items.append(item)
+        elif isinstance(item, dict):
+            items.append(ExpectedItem(**check_params(ExpectedItem, item, at)))
+        else:
+            raise ManifestError(f"expected a string or a table, got {type(item).__name__}", location=at)
+    return tuple(items)

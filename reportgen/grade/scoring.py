@@ -6,6 +6,10 @@ from reportgen.grade.model import Flag, QuestionGrade
 from reportgen.grade.questions import Answer
 from reportgen.grade.rubric import GradingSpec
 
+# Flags whose cost is already in the question's score: an unanswered question earns 0, an item asking for reasons
+# that the answer does not give earns nothing.
+PRICED_BY_ITEMS = ("MISSING_QUESTION", "MISSING_EXPLANATION")
+
 
 def rule(grading: GradingSpec) -> str:
     """The scoring rule in words, printed on every grade sheet."""
@@ -43,7 +47,7 @@ def score_question(answer: Answer, flags: list[Flag], grading: GradingSpec) -> Q
                               + ", ".join(answer.missing))
         charged: set[str] = set()
         for f in flags:
-            if f.line is None or f.line not in owned or f.code in charged or f.code == "MISSING_QUESTION":
+            if f.line is None or f.line not in owned or f.code in charged or f.code in PRICED_BY_ITEMS:
                 continue
             rate = {"error": grading.error_deduction, "warning": grading.warning_deduction}.get(f.severity, 0.0)
             if rate:

@@ -145,8 +145,14 @@ def _matrix_view(m: Matrix) -> dict:
             "location": str(m.location) + (f" – {m.end}" if m.end is not None and m.end != m.location else "")}
 
 
-def gradescope_result(grade: Grade, *, visibility: str = "visible") -> dict:
-    """One report's Gradescope autograder ``results.json``: a test per question, the flags in the top ``output``."""
+# Gradescope's visibility settings; students see the results once the grades are published, unless told otherwise.
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+DEFAULT_VISIBILITY = "after_published"
+
+
+def gradescope_result(grade: Grade, *, visibility: str = DEFAULT_VISIBILITY) -> dict:
+    """One report's Gradescope autograder ``results.json``: a test per question, the flags in the top ``output``.
+    ``visibility`` (one of :data:`VISIBILITIES`) applies to the whole result and to every test."""
     tests = []
     for q in grade.questions:
         tests.append({
@@ -189,7 +195,7 @@ def _summary_output(grade: Grade) -> str:
     return "\n".join(lines)
 
 
-def gradescope_results(grades: list[Grade], *, visibility: str = "visible") -> dict:
+def gradescope_results(grades: list[Grade], *, visibility: str = DEFAULT_VISIBILITY) -> dict:
     """What ``results.json`` holds: one report's Gradescope dict, or ``{"reports": {stem: dict}}`` for several."""
     if len(grades) == 1:
         return gradescope_result(grades[0], visibility=visibility)
@@ -197,7 +203,7 @@ def gradescope_results(grades: list[Grade], *, visibility: str = "visible") -> d
     return {"reports": {s: gradescope_result(g, visibility=visibility) for s, g in zip(stems, grades, strict=True)}}
 
 
-def write_gradescope(grades: list[Grade], out: Path, *, visibility: str = "visible") -> Path:
+def write_gradescope(grades: list[Grade], out: Path, *, visibility: str = DEFAULT_VISIBILITY) -> Path:
     """``out/results.json`` (see the module's docstring for the several-reports layout); returns its path."""
     def dump(path: Path, data: dict) -> Path:
         text = json.dumps(data, indent=2, ensure_ascii=False)

@@ -96,6 +96,15 @@ class Subjects:
         runs = {m.run for m in self.find(text) if m.kind == "run"}
         return runs.pop() if len(runs) == 1 else ""
 
+    def model_of_about(self, about: str) -> Mention | None:
+        """The model the most specific piece of an ``about`` names, when that piece names exactly one."""
+        for piece in reversed([p for chunk in about.split(" | ") for p in chunk.split(" > ")]):
+            models = [m for m in self.find(piece) if m.kind in ("run", "name")]
+            if models:
+                distinct = {m.run or m.text.lower() for m in models}
+                return models[0] if len(distinct) == 1 else None
+        return None
+
     def run_of_about(self, about: str) -> str:
         """The run the most specific piece of an ``about`` ("heading > sub-heading | caption | label") names:
         the first piece, from the most specific, that names any run decides (two runs there name none)."""

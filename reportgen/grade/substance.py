@@ -138,8 +138,8 @@ def reasons_given(answer: Answer) -> list[str]:
     found = []
     for line in _lines(answer):
         text = line.text.strip()
-        if not text or line.source or CAPTION.match(text) or "|" in text or "\t" in text or text.startswith(("#", "`")) \
-                or re.search(r"\S\s{4,}\S", text) and len(NUMBER.findall(text)) >= 2:
+        table_row = "|" in text or "\t" in text or re.search(r"\S\s{4,}\S", text) and len(NUMBER.findall(text)) >= 2
+        if not text or line.source or CAPTION.match(text) or table_row or text.startswith(("#", "`")):
             continue
         if len(text.split()) >= MIN_REASON_WORDS and REASON_CUE.search(text):
             found.append(f"{line.location}: “{text[:160]}”")

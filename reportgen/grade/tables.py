@@ -71,23 +71,42 @@ def _int_row(text: str) -> list[int] | None:
     return [int(t) for t in tokens]
 
 
+def _fraction_row(text: str) -> list[float] | None:
+    """The shares of a row-normalised matrix row ("0.98 0.01 0.01", "| 97.5 | 2.5 |", "cat 0.9 0.1"), or None."""
+    cleaned = re.sub(r"[\[\]|,;%]", " ", text).strip()
+    tokens = cleaned.split()
+    if len(tokens) >= 3 and not FLOAT.match(tokens[0]) and all(FLOAT.match(t) for t in tokens[1:]):
+        tokens = tokens[1:]  # a row label
+    if len(tokens) < 2 or not all(FLOAT.match(t) for t in tokens) or not any("." in t for t in tokens):
+        return None
+    return [float(t) for t in tokens]
+
+
+FLOAT = re.compile(r"^\d*\.?\d+$")
+
+
 def find_matrices(doc: Document, about) -> list[Matrix]:
-    """Square tables of non-negative integers with at least 2 classes: confusion matrices. ``about(line)`` gives
-    the context of a line (headings, caption). Rows may be interrupted by blank lines and page numbers (a matrix
-    split across a page break)."""
+    """Square tables of non-negative integers with at least 2 classes: confusion matrices; and row-normalised ones
+    (each row's shares sum to 1 or 100). ``about(first, last)`` gives the context of a matrix's lines (headings,
+    caption, a label line above it). Rows may be interrupted by blank lines and page numbers (a matrix split
+    across a page break)."""
+    return _find(doc, about, _int_row, _as_matrices) + _find(doc, about, _fraction_row, _as_normalised)
+
+
+def _find(doc: Document, about, parse, build) -> list[Matrix]:
     out: list[Matrix] = []
     lines = doc.lines
     i = 0
     while i < len(lines):
-        first = _int_row(lines[i].text)
+        first = parse(lines[i].text)
         if first is None:
             i += 1
             continue
-        rows: list[tuple[Line, list[int]]] = [(lines[i], first)]
+        rows: list[tuple[Line, list]] = [(lines[i], first)]
         j = i + 1
         while j < len(lines):
             text = lines[j].text
-            row = _int_row(text)
+            row = parse(text)
             if row is not None and len(row) in (len(rows[-1][1]), len(rows[-1][1]) + 1, len(rows[-1][1]) - 1):
                 rows.append((lines[j], row))
                 j += 1
@@ -97,13 +116,33 @@ def find_matrices(doc: Document, about) -> list[Matrix]:
                 j += 1  # a gap, a page number or a Markdown rule inside the table
             else:
                 break
-        found = _as_matrices(rows, about)
+        found = build(rows, about)
         if found:
             out.extend(found)
             i = j
         else:
             i += 1
     return out
+
+
+def _as_normalised(rows: list[tuple[Line, list[float]]], about) -> list[Matrix]:
+    """A row-normalised confusion matrix: n rows of n shares, each row summing to 1 (or 100)."""
+    values = [r for _, r in rows]
+    n = len(values)
+    if n >= 2 and all(len(r) == n + 1 for r in values) and _is_index([int(r[0]) if r[0].is_integer() else -1
+                                                                         for r in values]):
+        values = [r[1:] for r in values]  # a column of class indices in front
+    if n < 2 or any(len(r) != n for r in values):
+        return []
+    scale = 100.0 if all(abs(sum(r) - 100) <= 2 for r in values) else 1.0
+    if not all(abs(sum(r) / scale - 1) <= 0.02 for r in values):
+        return []
+    shares = [[v / scale for v in r] for r in values]
+    if sum(shares[k][k] for k in range(n)) < 1:  # a classifier puts most of each class on the diagonal
+        return []
+    first, last = rows[0][0], rows[-1][0]
+    return [Matrix(cells=shares, location=first.location, about=about(first, last), end=last.location,
+                   normalized=True, source=first.source)]
 
 
 def _as_matrices(rows: list[tuple[Line, list[int]]], about) -> list[Matrix]:
@@ -141,7 +180,7 @@ def _as_matrix(rows: list[tuple[Line, list[int]]], about) -> Matrix | None:
     # tables of layer sizes ("1 32 5 2 / 32 16 3 1") from passing as matrices.
     if n >= 3 and trace < total / n:
         return None
-    return Matrix(cells=values, location=rows[0][0].location, about=about(rows[0][0]),
+    return Matrix(cells=values, location=rows[0][0].location, about=about(rows[0][0], rows[-1][0]),
                   labels=labels if len(labels) == n else [], end=rows[-1][0].location, source=rows[0][0].source)
 
 

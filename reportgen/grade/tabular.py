@@ -23,7 +23,8 @@ from reportgen.grade.tables import CLASS_REPORT_HEADER, Cell, cell_number, cells
 DERIVED = re.compile(r"\b(?:per|gain|drop|change|difference|delta|improvement|rank|std|sd|knn|k-nn|\d+-nn|top-?[2-9]|"
                      r"curves?)\b|[/÷Δ±]", re.IGNORECASE)
 # Column headers that say nothing about whose value it is ("Value", "Score") or hold no metric ("Std", "Params").
-NEUTRAL_COLUMN = re.compile(r"^(?:values?|scores?|results?|mean|average|avg|metric|metrics|number|%|\(%\))$", re.I)
+NEUTRAL_COLUMN = re.compile(r"^(?:values?|scores?|results?|mean|average|avg|metric|metrics|number|%|\(%\)|"
+                            r"train(?:ing)?|val(?:idation)?|dev|test(?:ing)?|held[- ]out)(?:\s+set)?$", re.I)
 NOT_A_VALUE_COLUMN = re.compile(r"\b(?:std|sd|stdev|±|params?|parameters?|time|seconds|epochs?|macs|flops|size|"
                                 r"rank|n|support|#)\b", re.IGNORECASE)
 # A label column that names a setting: its values are settings ("Batch size | Accuracy" over "32 | 0.95").
@@ -41,44 +42,49 @@ class _Table:
     wrapped: int  # header lines merged into the first
 
 
-def table_claims(doc: Document, ctx: Context, is_prose_claim, run_of) -> tuple[list[Claim], set[int]]:
+def table_claims(doc: Document, ctx: Context, is_prose_claim, run_of, skip: set[int] = frozenset()
+                 ) -> tuple[list[Claim], set[int]]:
     """Claims from the document's tables, and the numbers of the lines they were read from.
     ``is_prose_claim(line)`` tells a sentence with its own claims (not a table row); ``run_of(text)`` names the
-    run a label names."""
+    run a label names; ``skip``: lines read otherwise (classification reports)."""
     claims: list[Claim] = []
-    used: set[int] = set()
-    skip: set[int] = set()
+    used: set[int] = set(skip)
+    skip = set(skip)
     lines = doc.lines
     for i, line in enumerate(lines):
         if line.number in skip or line.number in used:
             continue
         header = cells(line.text)
-        if len(header) < 2 or not re.search(r"[A-Za-z]{2}", line.text) or is_prose_claim(line) \
+        if len(header) < 2 or not any(re.search(r"[A-Za-z]", c.text) and not cell_number(c.text) for c in header) \
+                or _sentence(line.text) or is_prose_claim(line) \
                 or CLASS_REPORT_HEADER.search(line.text.replace("|", " ")):
             continue
         header, wrapped = _merge_wrapped_header(header, lines[i + 1: i + 3])
         metric_cols = [(c, metric) for c in header if (metric := _header_metric(c.text))]
-        table = _Table(header, line, _rows(lines[i + 1 + wrapped: i + 80], is_prose_claim), wrapped)
+        rows = [r for r in _rows(lines[i + 1 + wrapped: i + 80], is_prose_claim) if r[0].number not in used]
+        table = _Table(header, line, rows, wrapped)
         if metric_cols:
             found = _metric_columns(table, metric_cols, ctx, run_of)
         else:
-            found = _model_columns(table, ctx, run_of)
+            found = _model_columns(table, ctx, run_of) or _grid(table, doc, ctx, run_of)
         if found:
             skip.update(x.number for x in lines[i + 1: i + 1 + wrapped])
             claims.extend(found)
             used.update(c.location.line for c in found)
-    return claims, used
+    return claims, used - skip
 
 
 def _rows(following: list[Line], is_prose_claim) -> list[tuple[Line, list[Cell]]]:
     rows, gap = [], 0
     for row_line in following:
         row = cells(row_line.text)
-        if is_prose_claim(row_line) and "|" not in row_line.text and "\t" not in row_line.text:
+        if _sentence(row_line.text) and is_prose_claim(row_line):
             break  # a sentence with its own numbers: the table has ended
         if not any(cell_number(c.text) for c in row):
             if not row_line.text.strip() or re.fullmatch(r"\s*\|?[-:| ]+\|?\s*", row_line.text):
                 continue
+            if row_line.text.rstrip().endswith(":") or len(row) >= 2 and any(_header_metric(c.text) for c in row):
+                break  # "Validation accuracy, 100 hidden units:" or a header: the next table begins
             gap += 1
             # Wrapped row labels and remarks are short; a paragraph ends the table.
             if gap > 3 or len(row_line.text.split()) > TABLE_END_WORDS:
@@ -94,6 +100,8 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
     metric_of_col = {id(c): m for c, m in metric_cols}
     label_header = next((c.text for c in table.header if id(c) not in metric_of_col), "")
     for row_line, row in table.rows:
+        if any(not cell_number(c.text) and _header_metric(c.text) for c in row):
+            break  # "Max training accuracy: 93.9": a line that names its own metric is not a row of this table
         found = []
         for cell in (c for c in row if cell_number(c.text)):
             column = _column_for(cell, row, table.header, row_line.text, table.header_line.text)
@@ -109,8 +117,9 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
         for cell, column, metric in found:
             written, pct = cell_number(cell.text)
             # A table is captioned above it, if at all; a caption below belongs to what follows.
-            claim = make_claim(metric, written, pct, line=row_line, column=cell.start, qualifier=column.text,
-                               about=ctx.about(row_line, label=shown, lookahead=False))
+            claim = make_claim(metric, written, pct, line=row_line, column=cell.start,
+                               qualifier=f"{column.text} {label}", about=ctx.about(row_line, label=shown,
+                                                                                     lookahead=False))
             if claim is not None:
                 claim.subject = "" if setting else _subject_label(label)
                 claim.run = run_of(label) if not setting else ""
@@ -133,18 +142,68 @@ def _model_columns(table: _Table, ctx: Context, run_of) -> list[Claim]:
             continue
         for cell in (c for c in row[1:] if cell_number(c.text)):
             column = _column_for(cell, row, header, row_line.text, table.header_line.text)
-            if column is None or column is header[0] and len(header) > 1 and column.start < row[0].end \
-                    or NOT_A_VALUE_COLUMN.search(column.text):
-                continue
+            explicit = "|" in row_line.text or "\t" in row_line.text
+            if column is None or NOT_A_VALUE_COLUMN.search(column.text) or not explicit and \
+                    column.start < row[0].end and column.end > row[0].start:
+                continue  # (a space-aligned header cell over the row labels heads the labels, not values)
             written, pct = cell_number(cell.text)
             subject = "" if NEUTRAL_COLUMN.match(column.text.strip()) else column.text
-            claim = make_claim(metric, written, pct, line=row_line, column=cell.start, qualifier=row[0].text,
-                               about=ctx.about(row_line, label=subject, lookahead=False))
+            claim = make_claim(metric, written, pct, line=row_line, column=cell.start,
+                               qualifier=f"{row[0].text} {column.text}", about=ctx.about(row_line, label=subject,
+                                                                                         lookahead=False))
             if claim is not None:
                 claim.subject = subject
                 claim.run = run_of(subject) if subject else ""
                 out.append(claim)
     return out
+
+
+def _sentence(text: str) -> bool:
+    """A line of running prose, not a table row: words separated by single spaces, more than a few of them."""
+    return "|" not in text and "\t" not in text and not re.search(r"\S\s{3,}\S", text.strip()) \
+        and len(text.split()) >= 6
+
+
+def _grid(table: _Table, doc: Document, ctx: Context, run_of) -> list[Claim]:
+    """A grid of one metric over two factors ("hidden size \\ learning rate" over rows of values), the metric named
+    by the line above the table or its caption ("Validation accuracy after 20 epochs:")."""
+    label = _label_above(doc, table.header_line) or ctx.caption(table.header_line, lookahead=False)
+    if re.search(r"\d\.\d|%", label):
+        return []  # a line of results above, not a label naming the table's metric
+    named = {metric_of(m) for m in re.finditer(rf"\b(?:{METRIC})(?!\w)", label, re.IGNORECASE)}
+    if len(named) != 1 or DERIVED.search(label):
+        return []
+    metric = named.pop()
+    header = table.header
+    corner = header[0].text if header and not cell_number(header[0].text) else ""
+    out = []
+    for row_line, row in table.rows:
+        if not row or not cell_number(row[0].text) and len(row) < 2:
+            continue
+        for cell in row[1:]:
+            if not cell_number(cell.text):
+                continue
+            column = _column_for(cell, row, header, row_line.text, table.header_line.text)
+            if column is None or column is header[0] and corner:
+                continue
+            where = f"{corner} {row[0].text} / {column.text}".strip()
+            written, pct = cell_number(cell.text)
+            claim = make_claim(metric, written, pct, line=row_line, column=cell.start, qualifier=label,
+                               about=ctx.about(row_line, label=where, lookahead=False))
+            if claim is not None:
+                claim.run = run_of(row[0].text) or run_of(column.text)
+                out.append(claim)
+    return out
+
+
+def _label_above(doc: Document, header_line: Line) -> str:
+    """The short line just above a table that says what it shows ("Validation accuracy after 20 epochs:")."""
+    index = header_line.number - 1
+    for before in reversed(doc.lines[max(0, index - 3):index]):
+        text = before.text.strip()
+        if text:
+            return text if len(text.split()) <= 12 else ""
+    return ""
 
 
 def _subject_label(label: str) -> str:

@@ -72,4 +72,12 @@ def run_checks(findings: Findings, codes: list[str] | None = None) -> list[Flag]
     return sorted(flags, key=lambda f: (f.line is None, f.line or 0, f.code))
 
 
-from reportgen.grade.checks import arithmetic, consistency, coverage, vs_reference  # noqa: E402,F401  (registers)
+from reportgen.grade.checks import (  # noqa: E402,F401  (registers)
+    arithmetic,
+    consistency,
+    coverage,
+    explanation,
+    markers,
+    repeat,
+    vs_reference,
+)

@@ -97,7 +97,7 @@ def _duplicate_matrices(f: Findings) -> list[Flag]:
     flags = []
     for i, a in enumerate(f.matrices):
         for b in f.matrices[i + 1:]:
-            if a.cells != b.cells or a.total < 10:
+            if a.cells != b.cells or a.normalized or a.total < 10:
                 continue
             differ = conflicts(identity(a.about, f.grading, f.aliases), identity(b.about, f.grading, f.aliases))
             if differ:
