@@ -64,7 +64,7 @@ def extract_claims(doc: Document, ctx: Context, subjects: Subjects | None = None
     claims += report_claims
     heading_lines = {h.line.number for h in ctx.headings}
     found = []
-    heading, named, topic = None, [], ""
+    heading, named, topic = object(), [], ""  # (a sentinel: the lines before the first heading are a block too)
     for passage in passages(doc.lines, headings=heading_lines, skip=table_lines | report_lines):
         here = ctx.heading(passage.lines[0])
         if here is not heading:  # a new block: the models and the metric its headings (or else its text) name

@@ -117,6 +117,8 @@ class _HtmlText(HTMLParser):
             self._end_cell()
         elif tag in ("tr", "table"):
             self._end_row()
+            if tag == "table" and self.lines and self.lines[-1]:
+                self._emit("")  # a table ends: the next one's rows are not its rows
         elif self._cell is not None:
             self._add(" ")
         elif tag in ("b", "strong") and not self._heading:

@@ -18,6 +18,7 @@ METRICS = {
 }
 BOUNDED = ("accuracy", "recall", "precision", "f1", "auc")
 METRIC = "|".join(f"(?P<{name}>{pattern})" for name, pattern in METRICS.items())
+METRIC_ANY = "(?:" + "|".join(METRICS.values()) + ")"  # the same without named groups, to repeat in one pattern
 SPLIT_WORDS = {
     "test": r"test(?:ing)?|held[- ]out",
     "val": r"val(?:idation)?|dev(?:elopment)?",
@@ -42,7 +43,8 @@ HEDGES_BEFORE = [
      r"a\s+little\s+(?:under|below|less\s+than)", _JUST_BELOW),
     (r"just\s+(?:over|above)|slightly\s+(?:over|above|more\s+than|higher\s+than)|a\s+little\s+(?:over|above|more\s+than)",
      _JUST_ABOVE),
-    (r"~|∼|≈|about|around|roughly|approximately|approx\.?|circa|ca\.|some|on\s+the\s+order\s+of", _AROUND),
+    (r"~|∼|≈|about|around|roughly|approximately|approx\.?|circa|ca\.|c\.|some|on\s+the\s+order\s+of|"
+     r"in\s+the\s+region\s+of|something\s+like|more\s+or\s+less", _AROUND),
     (r"well\s+(?:over|above)|over|above|more\s+than|greater\s+than|higher\s+than|in\s+excess\s+of|exceeding|exceeds?|"
      r"at\s+least|no\s+less\s+than|>=|≥|>", _ABOVE),
     (r"under|below|less\s+than|lower\s+than|at\s+most|no\s+more\s+than|up\s+to|upto|<=|≤|<", _BELOW),

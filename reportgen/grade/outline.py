@@ -19,11 +19,15 @@ MARKDOWN = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 NUMBERED = re.compile(r"^\s*([1-9]\d?(?:\.(?:[1-9]\d?|0)){0,3})(\.|\))?\s+(\S.*)$")
 SUB_LETTER = r"(?:[a-h]|i{1,3}|iv|vi{0,3}|ix|x)"
 # "Question 3", "Q3.", "Problem 2", "Part 1.2", "Question 1.1 a)", "Q3(b)", "Answer 4:", "Ex. 2"
+ROMAN = r"(?=[IVX])(?:X{0,2}(?:IX|IV|V?I{0,3}))"  # I .. XXIX, upper case: "Question IV", "II."
 LABELLED = re.compile(
     rf"^\s*(task|part|question|ques\.?|qn\.?|q|section|problem|prob\.?|exercise|ex\.|answer|ans\.?)\s*[-#.]?\s*"
-    rf"(\d{{1,2}}(?:\.\d{{1,2}})*)(?:\s*\.?\s*\(?({SUB_LETTER})\)|({SUB_LETTER})(?![\w]))?"
+    rf"(\d{{1,2}}(?:\.\d{{1,2}})*|(?-i:{ROMAN})(?=[\s.:)\-–]|$))(?:\s*\.?\s*\(?({SUB_LETTER})\)|({SUB_LETTER})(?![\w]))?"
     r"(?![\w.]\d)[\s:.)\-–]*(.*)$",
     re.IGNORECASE)
+ROMAN_HEADING = re.compile(rf"^\s*((?-i:{ROMAN}))[.)](?:\s+([A-Z].*))?$")
+# A question written out as "Q: ..." or "**Q:** ..." (FAQ style): its words say which question it is.
+ASKED = re.compile(r"^\s*(?:\*\*|__)?(?:q|question)\s*[:.](?:\*\*|__)?\s*(\S.{3,})$", re.IGNORECASE)
 # A sub-part of the question above: "(b)", "b)", "(iii)".
 SUB_PART = re.compile(rf"^\s*\(?({SUB_LETTER})\)\s*(\S.*)?$")
 # A number alone, as a marker: "3.", "3)", "(3)", "2(b)" (a bare "3" is more often a page number).
@@ -32,6 +36,7 @@ NUMBER_ONLY = re.compile(rf"^\s*(?:\((\d{{1,2}}(?:\.\d{{1,2}})*)\)|(\d{{1,2}}(?:
 BOLD = re.compile(r"^\s*(?:\*\*|__)(?=\S)(.+?)(?<=\S)(?:\*\*|__)\s*:?\s*$")
 CAPTION = re.compile(r"^\s*(figure|fig\.?|table)\s*\d+\s*[:.]", re.IGNORECASE)
 LETTER = re.compile(r"[A-Za-z]")
+TOC_ENTRY = re.compile(r"[A-Za-z)](?:\s*\.){3,}\s*\d{1,3}$|[A-Za-z)]\s{4,}\d{1,3}$")
 MAX_HEADING_WORDS = 60
 MAX_SUB_PART_WORDS = 25  # a lettered line longer than this is a paragraph of a list, not a marker
 # Labels that name a question of the handout by its number (others, like "Task" or "Part", may group questions).
@@ -91,8 +96,18 @@ class Block:
         return self.heading.path if self.heading else ""
 
 
+def roman_value(text: str) -> int:
+    values = {"I": 1, "V": 5, "X": 10}
+    total = 0
+    for a, b in zip(text, text[1:] + " ", strict=True):
+        total += -values[a] if values.get(b, 0) > values[a] else values[a]
+    return total
+
+
 def normalise_number(number: str, sub: str = "") -> str:
-    """ "3" -> "3", "1.1" + "a" -> "1.1.a", "2b" -> "2.b", "2(b)" -> "2.b", "Q3." -> "3" """
+    """ "3" -> "3", "1.1" + "a" -> "1.1.a", "2b" -> "2.b", "2(b)" -> "2.b", "Q3." -> "3", "IV" -> "4" """
+    if re.fullmatch(ROMAN, number.strip()) and number.strip():
+        number = str(roman_value(number.strip()))
     text = number.strip().lower().strip(".)( ")
     text = re.sub(r"^(?:q|question|task|part|problem)\s*", "", text)
     text = re.sub(r"\s*\(?([a-h]|i{1,3}|iv|vi{0,3}|ix|x)\)?$", r".\1", text) if re.search(r"\d", text) else text
@@ -128,7 +143,12 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
         inner = md.group(2).strip().strip("*_ ").strip()
         alone = NUMBER_ONLY.match(inner) or re.fullmatch(r"(\d{1,2}(?:\.\d{1,2})*)", inner)
         if alone:
-            return Heading(line, "md", len(md.group(1)), normalise_number(alone.group(1)), "", label="number")
+            return Heading(line, "md", len(md.group(1)), normalise_number(alone.group(1) or alone.group(2)), "",
+                           label="number")
+        roman = ROMAN_HEADING.match(inner + (" " if inner.endswith((".", ")")) else ""))
+        if roman and roman.group(1):
+            return Heading(line, "md", len(md.group(1)), str(roman_value(roman.group(1))),
+                           (roman.group(2) or "").strip(), label="" if roman.group(2) else "number")
         labelled = _label(line, inner, len(md.group(1)), "md")
         if labelled is not None:
             return labelled
@@ -153,9 +173,19 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
     labelled = _label(line, text)
     if labelled is not None:
         return labelled
+    asked = ASKED.match(text)
+    if asked and LETTER.search(asked.group(1)):
+        return Heading(line, "label", 1, "", asked.group(1).strip("*_ ").strip(), label="q")
+    roman = ROMAN_HEADING.match(text)
+    if roman and roman.group(1) and (roman.group(2) is None or len(roman.group(2).split()) <= 15):
+        number = str(roman_value(roman.group(1)))
+        return Heading(line, "num", 1, number, (roman.group(2) or "").strip(), label="number" if not roman.group(2)
+                       else "")
     sub = SUB_PART.match(text)
     if sub and len(text.split()) <= MAX_SUB_PART_WORDS and not _reads_like_a_value(sub.group(2) or ""):
         return Heading(line, "sub", 1, sub.group(1).lower(), text)
+    if TOC_ENTRY.search(text):
+        return None  # "3.1 Learning curves . . . . 2": the table of contents points at the heading, it is not one
     num = NUMBERED.match(text)
     # "4. 4 correct and 4 wrong predictions" is a list item; "2 32 5 1" is a row of numbers.
     starts_with_words = num and (LETTER.match(num.group(3)) or num.group(2) and LETTER.search(num.group(3)[:12]))
@@ -211,7 +241,9 @@ def headings(doc: Document, extra: list[Heading] | None = None) -> list[Heading]
     stack: list[Heading] = []
     for heading in found:
         # A heading closes the open headings at its rank or below: "Task 2" closes all of Task 1, "3.2" closes
-        # "3.1.4", a list item closes the item before it.
+        # "3.1.4", a list item closes the item before it. Another file of a bundle starts afresh.
+        if stack and stack[-1].line.file != heading.line.file:
+            stack = []
         while stack and _rank(stack[-1]) >= _rank(heading):
             stack.pop()
         heading.parents = list(stack)

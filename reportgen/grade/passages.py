@@ -22,12 +22,13 @@ BULLET = re.compile(r"^\s*(?:[-*+•●▪◦‣∙]|\(?[0-9]{1,2}[.)]|\(?[a-hiv
 COLUMN_GAP = re.compile(r"(?<=\S)\s{4,}(?=[A-Z(•●\-*])")
 WIDE_GAP = re.compile(r"\S\s{4,}\S")  # laid-out text (a PDF's columns or table): its lines are not joined
 MATH_MARKUP = re.compile(r"\$+|\\[()\[\]]|`")  # TeX's $...$, \( \), \[ \] and code ticks around numbers
+LEADERS = re.compile(r"(?:\s?[.·…_]){4,}\s?")  # dot leaders between a label and its value
 FENCE = re.compile(r"^\s*(```|~~~)")
 # An enumerator at the start of a line ("3.", "2)", "(b)", "•"), or a heading's number ("## 3.1 Results"): not a value.
 ENUMERATOR = re.compile(r"^\s*(?:#{1,6}\s*)?(?:\d{1,2}(?:\.\d{1,2}){0,3}[.)]|\(?[a-hivx]{1,4}\)|[-*+•●▪◦‣∙])(?=\s)")
 HEADING_NUMBER = re.compile(r"^\s*(?:#{1,6}\s*)?\d{1,2}(?:\.\d{1,2}){0,3}[.)]?(?=\s)")
 # Sentence ends: ". " before a capital or an opening bracket, not after an abbreviation or an initial.
-SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[\"'“(\[]?[A-Z0-9])")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[]?[A-Z0-9])")  # a ";" ends a clause, not a sentence
 ABBREVIATIONS = re.compile(r"(?:\b(?:e\.g|i\.e|etc|vs|fig|figs|eq|eqs|no|approx|acc|resp|cf|al|sec|tab|ca|avg|"
                            r"max|min|std|[A-Za-z])\.)$", re.IGNORECASE)
 
@@ -99,6 +100,7 @@ def passages(lines: Iterable[Line], *, headings: set[int], skip: set[int]) -> li
         if lead:
             text = " " * lead.end() + text[lead.end():]  # spaces keep the columns
         text = MATH_MARKUP.sub(lambda m: " " * len(m.group(0)), text)  # "lr $= 0.1$" reads as "lr = 0.1"
+        text = LEADERS.sub(lambda m: " " * len(m.group(0)), text)  # "C4 ........ 0.9846": a laid-out row
         alone = (in_code or line.source or line.number in headings or CAPTION.match(text) or "|" in text
                  or "\t" in text or WIDE_GAP.search(text))
         pieces = _columns(text)

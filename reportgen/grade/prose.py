@@ -21,19 +21,21 @@ from dataclasses import dataclass
 from reportgen.grade.metric_words import (
     BOUNDED,
     METRIC,
+    METRIC_ANY,
     QUALIFIER,
     SPLIT,
     hedge_after,
     hedge_before,
     make_claim,
     metric_of,
+    split_of,
 )
 from reportgen.grade.model import Claim
 from reportgen.grade.passages import Passage
 from reportgen.grade.settings import PATTERNS as SETTING_PATTERNS
 from reportgen.grade.subjects import Mention, Subjects
 
-NUMBER = re.compile(r"(?<![\w.,/:^])(?P<value>[-+]?(?:\d+\.\d+|\.\d+|\d+))(?:[eE][-+]?\d+)?(?![\w]|\.\d|,\d{3})"
+NUMBER = re.compile(r"(?<![\w.,:^])(?P<value>[-+]?(?:\d+\.\d+|\.\d+|\d+))(?:[eE][-+]?\d+)?(?![\w]|\.\d|,\d{3})"
                     r"(?:\s*(?P<pct>%|percent\b|per\s*cent\b))?")
 METRIC_MENTION = re.compile(rf"(?P<qual>(?:\b{QUALIFIER}\b\.?[\s_-]*){{0,4}})\b(?:{METRIC})(?![\w-])"
                             r"(?P<after>\s*\((?:macro|micro|weighted|test|val|validation|train|training)\))?",
@@ -52,7 +54,7 @@ UNITS = (r"epochs?|iterations?|iters?|steps?|layers?|images?|samples?|examples?|
          r"minutes?|mins?|seconds?|secs?|s|ms|hours?|hrs?|h|k|K|M|B|million|thousand|billion|kb|mb|gb|blocks?|"
          r"heads?|nodes?|hidden|words?|tokens?|configurations?|configs?|models?|experiments?|students?|digits?|"
          r"lines?|cells?|pages?|figures?|plots?|rows?|columns?|th|st|nd|rd|GB|MB|KB|GiB|MiB|cores?|threads?|"
-         r"workers?|gpus?|cpus?|bits?|bytes?|hz|mhz|ghz|flops|macs|multiply|mult-adds|percentiles?|out\s+of|of\s+\d")
+         r"workers?|gpus?|cpus?|bits?|bytes?|hz|mhz|ghz|flops|macs|multiply|mult-adds|percentiles?|out\s+of|of\s+\d+")
 UNIT_AFTER = re.compile(rf"^\s*(?:-\s*)?(?:{UNITS})\b", re.IGNORECASE)
 # A number that names something rather than measures it: "Figure 3", "epoch 5", "class 7", "top-5".
 NAMES = (r"fig(?:ure)?s?\.?|tables?|tab\.|sections?|sec\.|eqs?\.?|equations?|chapters?|pages?|p\.|steps?|epochs?|"
@@ -66,27 +68,35 @@ HYPERPARAMETERS = (r"gamma|step[_ ]size|momentum|weight[_ ]decay|patience|alpha|
                    r"dim(?:ension)?s?|width|depth|size|dropout(?:[_ ]rate)?|lr|learning[_ ]rate|batch(?:[_ ]size)?|bs|"
                    r"wd|eps|epsilon|threshold|scale|factor|splits?|ratios?|epochs?|iterations?|steps?|layers?|seeds?|"
                    r"k|n|p")
+PERCENT_SETTING = re.compile(r"\b(?:dropout|split|ratio|rate|p)\b", re.IGNORECASE)  # settings that can be a percentage
 NAMING_BEFORE = re.compile(
     rf"(?:\b(?:{NAMES})[-\s]*#?\s*\(?|\b(?:{HYPERPARAMETERS})\s*(?:[:=]|of|is|was|to|from|set\s+to|equal\s+to)?\s*\(?|"
-    r"(?<![\w.])\d+(?:\.\d+)?\s*(?:[x×*/^:]|[-–])\s*|\bbetween\s+|\[\s*|±\s*|\+/-\s*|\+-\s*|\bstd\.?\s*(?:of|=|:)?\s*|"
+    r"(?<![\w.])\d+(?:\.\d+)?\s*(?:[x×*/^:]|[-–]|of|out\s+of)\s*|\bbetween\s+|\[\s*|±\s*|\+/-\s*|\+-\s*|\bstd\.?\s*(?:of|=|:)?\s*|"
     r"\bsd\s*[=:]?\s*|σ\s*=?\s*|\bby\s+(?:about\s+|around\s+|roughly\s+|almost\s+|nearly\s+|over\s+)?|"
     r"\b(?:gain|drop|increase|decrease|improvement|difference|gap|margin|boost|reduction|rise|fall|jump|decline|"
     r"lead)\s+of\s+(?:about\s+|around\s+|roughly\s+|almost\s+|nearly\s+|over\s+)?)$",
     re.IGNORECASE)
 NAMING_AFTER = re.compile(
-    r"^(?:\s*(?:[x×*/:]\s*\d|[-–]\s*\d|,\d)|\s+and\s+[-+]?\d[\d.]*\s*%?\s*$|"  # 28x28, 60/20, 0.9-0.95, a range
+    r"^(?:\s*(?:[x×*/:]\s*\d|[-–]\s*\d|,\d)|\s?[x×](?![\w.])|\s+and\s+[-+]?\d[\d.]*\s*%?\s*$|"  # 28x28, 60/20, 2.2×
     r"\s*%?\s*(?:of|for|as)\s+(?:the\s+)?(?:whole\s+|full\s+|original\s+|total\s+)?(?:data|dataset|training|train|"
     r"test(?:ing)?|validation|val|images|samples|examples|set|split)\b|"  # "20 % of the data": a share of it
     r"\s*%?\s*(?:points?|pp\b|percentage|higher|lower|more\b(?!\s+than)|less\b(?!\s+than)|better|worse|"
     r"improvement|increase|decrease|drop|gain|faster|slower|fewer|larger|smaller))",
     re.IGNORECASE)
+SPREAD = re.compile(r"^\s*%?\s*\(?\s*(?:±|\+/-|\+-|std\.?|sd)\s*[=:]?\s*\d*\.?\d+\s*%?\s*\)?")  # "± 0.09 %"
+PER_CLASS = re.compile(r"\b(?:class(?:es)?|digits?|labels?|categor(?:y|ies))\s+['\"“]?[\w-]{1,20}['\"”]?\s*[:(=]?\s*$|"
+                       r"\bfor\s+(?:the\s+)?(?:class|digit|label)\s+\S+\s+(?:is|was|of)?\s*$", re.IGNORECASE)
+PER_CLASS_BEFORE = re.compile(r"\b(?:on|for|of)\s+(?:the\s+)?(?:class|digit|label)\s+['\"“]?[\w-]{1,20}['\"”]?\s*[:,]?\s*$",
+                              re.IGNORECASE)
+DIFFERENCE = re.compile(r"\b(?:gap|difference|delta|drop|gain|improvement|margin|increase|decrease|reduction)\b",
+                        re.IGNORECASE)
 YEAR = re.compile(r"^(?:19|20)\d\d$")
 # Where a clause ends: a subject named after it belongs to the next one.
 CLAUSE_BREAK = re.compile(r";|,|\b(?:whereas|while|but|although|though|however|and|or|compared\s+(?:to|with)|versus|"
                           r"vs\.?|than)\b", re.IGNORECASE)
 LOOSE = re.compile(r"[,;]|\b(?:and|or|but|while|whereas|although|however|than|respectively)\b", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
-LIST_GLUE = re.compile(r"^(?:\s*(?:,|and|or|&|/|;)\s*)+$|^\s*,?\s*(?:and|or)?\s*$", re.IGNORECASE)
+LIST_GLUE = re.compile(r"^(?:\s*(?:,|and|or|&|/|;|vs\.?|versus|against)\s*)+$|^\s*,?\s*(?:and|or)?\s*$", re.IGNORECASE)
 TRAILING_SUBJECT = re.compile(r"^\s*\)?\s*(?:\(\s*|(?:for|with|by|of|on|from|using|in|under)\s+"
                               r"(?:the\s+|our\s+|a\s+)?)$", re.IGNORECASE)
 
@@ -132,32 +142,56 @@ class SentenceReader:
         text = passage.text[start:end]
         mentions = self.subjects.find(text)
         models = [m for m in mentions if m.kind in ("run", "name", "anaphor")]
+        real = [m for m in models if m.kind != "anaphor"]
         datasets = [m for m in mentions if m.kind == "dataset"]
         settings = _setting_spans(text)
         metrics = _metrics(text)
         values = _values(text, mentions, settings)
         out = []
         if not values:
-            named.extend(m for m in models if m.kind != "anaphor")
+            named.extend(real)
             return out, (metrics[-1] if metrics else carried)
         respective = RESPECTIVELY.search(text) is not None
-        metric_pairs = _pair_lists(metrics, values, text) if respective and len(metrics) > 1 else {}
-        subject_pairs = _pair_lists(models, values, text, strict=not respective) if len(models) > 1 else {}
+        metric_pairs = _pair_lists(metrics, values, text, before=_respectively_at(text)) \
+            if respective and len(metrics) > 1 else {}
+        subject_pairs = _pair_lists(real, values, text, strict=not respective, before=_respectively_at(text),
+                                    comparison=True) if len(real) > 1 else {}
+        labelled = _labelled_lists(values, text)  # "(train, val, test) = (0.99, 0.95, 0.94)", "test/val ... 0.91/0.93"
+        subject_pairs = _pair_the_two(values, text, named, real) | subject_pairs
+        lists = _value_lists(values, text)  # a value -> the first value of the list it is in ("0.99 and 0.95")
+        in_percent = {lists.get(i, i) for i, v in enumerate(values) if v.pct}  # "97.31 vs 98.52 %"
         bound: list[Mention | None] = []
         for i, value in enumerate(values):
-            metric = metric_pairs.get(i) or _metric_for(value, metrics, values, text)
-            if metric is None and carried is not None and not metrics and (models or value.pct) \
-                    and (value.pct or "." in value.written):
-                metric = carried  # "The MLP reaches only 82.07 %." after a sentence about accuracy
-            if metric is None or metric.derived or not _plausible(metric.metric, value):
+            metric, tight = (metric_pairs[i], True) if i in metric_pairs else _metric_for(value, metrics, values, text)
+            label = labelled.get(i, "")
+            if label and METRIC_WORD.fullmatch(label):
+                metric, tight = _Metric(0, 0, metric_of(METRIC_WORD.fullmatch(label)), label, False), True
+            if metric is None and not metrics:
+                if carried is not None and _carries(value, real or models, text):
+                    metric = carried  # "The MLP reaches only 82.07 %." after a sentence about accuracy
+                elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent):
+                    metric = _Metric(0, 0, "accuracy", "", False)  # "C4 98.12 % vs C1+M3 97.45 % (test)"
+            if metric is not None and not tight and DIFFERENCE.search(text[slice(*_clause(text, value.start))]):
+                metric = None  # "(train/test gap 5.5 points vs 4.2 for the CNN)": a difference, not the metric
+            if metric is not None and (PER_CLASS.search(text[max(metric.end, value.start - 40):value.start])
+                                       or metric.start > 0 and PER_CLASS_BEFORE.search(text[max(0, metric.start - 30):
+                                                                                             metric.start])):
+                metric = None  # "its lowest recall is class 0 (0.0 %)": one class's value, not the model's
+            if metric is None or metric.derived or not _plausible(metric.metric, value, tight):
                 bound.append(None)
                 continue
-            subject = subject_pairs.get(i) or _subject_for(value, models, values, text)
+            subject = subject_pairs.get(i)
+            if subject is None and lists.get(i, i) != i:
+                subject = bound[lists[i]]  # "for the CNN the two are 99.71 % and 99.20 %": one subject for both
+            if subject is None:
+                subject = _subject_for(value, models, values, text, bound)
             if subject is not None and subject.kind == "anaphor":
-                subject = _resolve(subject, named, bound)
+                subject = _resolve(subject, text, real, named, bound)
             bound.append(subject)
-            qualifier = " ".join([metric.qualifier, _split_near(value, metric, text), text[metric.end:metric.end + 14]
-                                  if metric.end <= value.start else ""])
+            near = label if label and SPLIT.fullmatch(label) else _split_near(value, metric, text)
+            qualifier = " ".join([metric.qualifier, near] if tight and near is not label else [near, metric.qualifier])
+            if metric.end <= value.start and tight:
+                qualifier += " " + text[metric.end:metric.end + 14]
             line, column = passage.locate(start + value.start)
             claim = make_claim(metric.metric, value.written, value.pct, line=line, column=column,
                                qualifier=qualifier, hedge=value.hedge)
@@ -170,13 +204,131 @@ class SentenceReader:
             hi = _clause(text, value.start)[1]
             stated = " ".join(text[a:b] for a, b in settings if lo <= a and b <= hi)
             out.append((claim, subject, dataset, stated))
-        named.extend(m for m in models if m.kind != "anaphor")
+        _share_trailing_subject(out, values, bound, lists, text)
+        named.extend(real)
         return out, (metrics[-1] if metrics else carried)
+
+
+ACHIEVE = re.compile(r"\b(?:gets?|got|gives?|gave|reach(?:es|ed)?|achiev(?:es|ed|e)|scor(?:es|ed|e)|obtain(?:s|ed)?|"
+                     r"attain(?:s|ed)?|hits?|yields?|yielded|ends?\s+(?:at|with)|ended\s+(?:at|with)|falls?\s+to|fell\s+to|"
+                     r"drops?\s+to|dropped\s+to|rises?\s+to|rose\s+to|climbs?\s+to|improves?\s+to|goes\s+to|"
+                     r"manag(?:es|ed)|reaching|scoring|achieving|getting|trails?|trailing|beats?|beating|"
+                     r"outperforms?|outperformed|lags?|lagged|leads?|vs\.?|versus|against|compared\s+(?:to|with))\b",
+                     re.IGNORECASE)
+# "no dropout: 97.02 %", or a laid-out row "hidden [256]      97.51 %": a label and its value
+KEY_VALUE = re.compile(r"^[^:=]{1,60}[:=]\s*[-+]?\d|^\S.{0,60}?\s{3,}[-+]?\d[\d.]*\s*%?$")
+IT = re.compile(r"^(?:its?|their|this (?:model|network|one)|the model|the network)$", re.IGNORECASE)
+
+
+def _carries(value: _Value, models: list[Mention], text: str) -> bool:
+    """Whether a number in a sentence that names no metric is the metric of the sentences before it: a model's
+    result ("The MLP reaches only 82.07 %", "no dropout: 97.02 %"), not any percentage ("20 % of the data")."""
+    if not (value.pct or "." in value.written):
+        return False
+    return bool(models) or bool(ACHIEVE.search(text)) or bool(KEY_VALUE.match(text.strip()))
+
+
+LABEL_WORD = rf"(?:test(?:ing)?|val(?:idation)?|dev|train(?:ing)?|{METRIC_ANY})"
+METRIC_WORD = re.compile(rf"(?:{METRIC})", re.IGNORECASE)
+LABEL_LIST = re.compile(rf"\(\s*({LABEL_WORD}(?:\s*[,/;]\s*(?:and\s+)?{LABEL_WORD})+)\s*\)|"
+                        rf"\b({LABEL_WORD}(?:\s*/\s*{LABEL_WORD})+)\b", re.IGNORECASE)
+
+
+def _labelled_lists(values: list[_Value], text: str) -> dict[int, str]:
+    """Values paired with a list of splits or metrics written before them: "(train, val, test) = (0.99, 0.95,
+    0.94)", "test/val accuracy of 0.91/0.93", "precision/recall/F1: 0.90/0.88/0.89"."""
+    out: dict[int, str] = {}
+    runs = _runs(values, text, lambda v: (v.start, v.end))
+    for m in LABEL_LIST.finditer(text):
+        labels = [w.strip() for w in re.split(r"\s*[,/;]\s*(?:and\s+)?", m.group(1) or m.group(2)) if w.strip()]
+        run = next((r for r in runs if values[r[0]].start >= m.end() and len(r) == len(labels)
+                    and values[r[0]].start - m.end() <= 40), None)
+        if run is not None:
+            out.update({index: labels[k] for k, index in enumerate(run)})
+    return out
+
+
+def _default_accuracy(value: _Value, models: list[Mention], text: str, percent: bool) -> bool:
+    """A percentage that a named model gets, with no metric anywhere near: accuracy, the one metric a report
+    states without naming it ("the last layer only gives about 93 %", "C4 98.12 % vs C1+M3 97.45 % (test)").
+    ``percent``: the value, or the list it is in, is written with a "%"."""
+    return percent and bool(models) and bool(ACHIEVE.search(text) or SPLIT.search(text))
+
+
+def _share_trailing_subject(out: list, values: list[_Value], bound: list[Mention | None], lists: dict[int, int],
+                            text: str) -> None:
+    """ "(0.99, 0.95, 0.94) for the CNN": the model named after a list of numbers is the subject of them all."""
+    firsts: dict[int, list[int]] = {}
+    for index, first in lists.items():
+        firsts.setdefault(first, []).append(index)
+    for members in firsts.values():
+        last = max(members)
+        if len(members) < 2 or last >= len(bound) or bound[last] is None:
+            continue
+        trailing = bound[last]
+        if trailing.start < values[last].end or any(bound[k] not in (None, trailing) for k in members):
+            continue
+        for entry in out:
+            claim = entry[0]
+            k = next((k for k in members if values[k].written == claim.as_written.rstrip("%")
+                      and entry[1] is None), None)
+            if k is not None:
+                claim.subject = trailing.text
+                out[out.index(entry)] = (claim, trailing, *entry[2:])
+
+
+def _respectively_at(text: str) -> int:
+    m = RESPECTIVELY.search(text)
+    return m.end() if m else len(text)
+
+
+def _value_lists(values: list[_Value], text: str) -> dict[int, int]:
+    out: dict[int, int] = {}
+    for run in _runs(values, text, lambda v: (v.start, v.end)):
+        for index in run:
+            out[index] = run[0]
+    return out
+
+
+THEIR = re.compile(r"\btheir\b", re.IGNORECASE)
+THE_TWO = re.compile(r"\b(?:the\s+two(?:\s+models|\s+networks)?|both(?:\s+models|\s+networks)?)\s+"
+                     r"(?:are|were|reach(?:ed)?|get|got|give|gave|score|scored|achieve|achieved|have|had)\b",
+                     re.IGNORECASE)
+
+
+def _pair_the_two(values: list[_Value], text: str, before: list[Mention], here: list[Mention]) -> dict[int, Mention]:
+    """ "the two are around 0.93 and 0.95": the last two models named (in earlier sentences, ``before``, or in this
+    one before the words, ``here``), in order."""
+    m = THE_TWO.search(text) or (RESPECTIVELY.search(text) and THEIR.search(text))
+    if not m:
+        return {}
+    lo, hi = _clause(text, m.start())
+    if any(lo <= h.start < m.start() for h in here):
+        return {}  # "for the CNN the two are 99.71 % and 99.20 %": two numbers of the CNN, not two models
+    distinct: list[Mention] = []
+    for mention in [*before, *(h for h in here if h.end <= m.start())]:
+        key = (mention.run or mention.text).lower()
+        distinct = [d for d in distinct if (d.run or d.text).lower() != key] + [mention]
+    run = next((r for r in _runs(values, text, lambda v: (v.start, v.end)) if values[r[0]].start > m.end()), None)
+    if run is None or len(run) < 2 or len(distinct) < len(run):
+        return {}
+    return {index: distinct[len(distinct) - len(run) + k] for k, index in enumerate(run)}
+
+
+# A loss function names a setting, not a value of the loss: "MSE loss", "focal loss", "loss = focal", "loss: mse".
+LOSS_FUNCTION_BEFORE = re.compile(r"\b(?:mse|mae|focal|cross[- ]?entropy|ce|nll|hinge|bce|l1|l2|huber|smooth(?:ed)?|"
+                                  r"contrastive|triplet|kl|kld|categorical|binary|custom|weighted|dice)[\s-]*$",
+                                  re.IGNORECASE)
+LOSS_FUNCTION_AFTER = re.compile(r"^\s*(?:[:=]\s*(?:mse|mae|focal|cross[- ]?entropy|ce|nll|hinge|bce|l1|l2|huber|kl|"
+                                 r"[a-z]+\s*loss)\b|functions?\b|fn\b)", re.IGNORECASE)
 
 
 def _metrics(text: str) -> list[_Metric]:
     out = []
     for m in METRIC_MENTION.finditer(text):
+        if m.group("loss") and (LOSS_FUNCTION_BEFORE.search(text[max(0, m.start("loss") - 20):m.start("loss")])
+                                or LOSS_FUNCTION_AFTER.match(text[m.end("loss"):m.end("loss") + 20])):
+            continue
         start = m.start() + len(m.group("qual")) if m.group("qual") else m.start()
         derived = bool(DERIVED_BEFORE.search(text[max(0, m.start() - 25):m.start()] + m.group("qual"))
                        or DERIVED_AFTER.match(text[m.end():m.end() + 20]))
@@ -201,8 +353,18 @@ def _values(text: str, mentions: list[Mention], settings: list[tuple[int, int]])
         if any(s <= a and b <= e for s, e in taken):
             continue  # part of a name ("C4", "Model 2") or a stated hyperparameter ("lr = 0.01")
         before, after = text[max(0, a - 40):a], text[m.end():]
-        if NAMING_BEFORE.search(before) or NAMING_AFTER.match(text[b:]) or UNIT_AFTER.match(text[b:] if not
-                                                                                              m.group("pct") else ""):
+        naming = NAMING_BEFORE.search(before)
+        if naming and re.search(r"\b(?:without|no|w/o|removing|remove[sd]?)\s+\S+\s*$", before, re.IGNORECASE):
+            naming = None  # "without dropout 98.97 %": no dropout rate here; the number is the result
+        if naming and m.group("pct") and not PERCENT_SETTING.search(naming.group(0)) \
+                and re.search(rf"\b(?:{HYPERPARAMETERS})\b", naming.group(0), re.IGNORECASE) \
+                and not re.search(rf"\b(?:{NAMES})\b", naming.group(0), re.IGNORECASE):
+            naming = None  # "width 98.1 %": a width is no percentage; the number is a result about it
+        if re.search(r"(?<![\w.])\d*\.\d+\s*/\s*$", before) or re.match(r"\s*/\s*\d*\.\d", text[b:]):
+            naming = naming if not re.search(r"\.\d", m.group("value")) else None  # "0.9998 / 0.9995": two values
+        elif NAMING_AFTER.match(text[b:]):
+            continue
+        if naming or UNIT_AFTER.match(text[b:] if not m.group("pct") else ""):
             continue
         if YEAR.match(m.group("value")):
             continue
@@ -211,7 +373,7 @@ def _values(text: str, mentions: list[Mention], settings: list[tuple[int, int]])
     return out
 
 
-def _plausible(metric: str, value: _Value) -> bool:
+def _plausible(metric: str, value: _Value, tight: bool) -> bool:
     try:
         x = float(value.written)
     except ValueError:
@@ -219,6 +381,8 @@ def _plausible(metric: str, value: _Value) -> bool:
     if metric in BOUNDED:
         if x < 0:
             return False
+        if not tight and not value.pct and x < 0.05:
+            return False  # "0.0003 is too slow": a learning rate near a metric, not an accuracy of 0.03 %
         # A bare small integer is a count or a rank ("in 3 of the 4 runs"), not an accuracy of 3 %.
         return value.pct or "." in value.written or 10 <= x
     return True
@@ -229,32 +393,48 @@ def _between_is_tight(text: str) -> bool:
     return len(text.split()) <= 8 and not LOOSE.search(text) and not re.search(r"[.!?](?:\s|$)", text)
 
 
-def _metric_for(value: _Value, metrics: list[_Metric], values: list[_Value], text: str) -> _Metric | None:
+def _metric_for(value: _Value, metrics: list[_Metric], values: list[_Value], text: str
+                ) -> tuple[_Metric | None, bool]:
+    """The metric governing ``value`` and whether it does so directly ("accuracy of C2: 0.93", "93.6 training
+    accuracy") rather than by carrying over ("accuracy of A is 0.98 whereas for B it is 0.97")."""
     before = [m for m in metrics if m.end <= value.start]
     after = [m for m in metrics if m.start >= value.end]
     previous = before[-1] if before else None
     if previous is not None and _between_is_tight(text[previous.end:value.start]) \
             and not any(previous.end <= v.start < value.start for v in values):
-        return previous
+        return previous, True
     if after:
         gap = text[value.end:after[0].start]
+        gap = SPREAD.sub(" ", gap)
         if re.fullmatch(rf"\s*(?:(?:{QUALIFIER}|set|data|score|scores)\b\.?\s*){{0,3}}", gap, re.IGNORECASE):
-            return after[0]  # "93.6 training accuracy", "97 % accuracy"
+            return after[0], True  # "93.6 training accuracy", "97 % accuracy", "97.8 ± 0.1 % accuracy"
     if previous is not None and not any(m.start > previous.end and m.end <= value.start for m in metrics):
-        return previous  # "accuracy of A is 0.98 whereas for B it is 0.97": the metric carries over
-    return None
+        return previous, False  # the metric carries over
+    return None, False
 
 
-def _pair_lists(items: list, values: list[_Value], text: str, strict: bool = False) -> dict[int, object]:
-    """Items listed before a list of as many values, paired in order ("A, B and C ... 0.9, 0.8 and 0.7")."""
+def _pair_lists(items: list, values: list[_Value], text: str, strict: bool = False, before: int | None = None,
+                comparison: bool = False) -> dict[int, object]:
+    """Items listed before a list of as many values, paired in order ("A, B and C ... 0.9, 0.8 and 0.7"); only
+    value lists that start before ``before`` (where "respectively" is)."""
     runs = _runs(values, text, lambda v: (v.start, v.end))
     groups = _runs(items, text, lambda m: (m.start, m.end))
     pairs: dict[int, object] = {}
     for run in runs:
-        if len(run) < 2:
+        if len(run) < 2 or before is not None and values[run[0]].start > before:
             continue
         first = values[run[0]]
         candidates = [g for g in groups if len(g) == len(run) and _span(items, g)[1] <= first.start]
+        if not candidates and comparison:
+            # "C1+M3 trails C4 by 1.21 points (97.31 vs 98.52 %)": as many models named before, in that order.
+            named: list[int] = []
+            for k, item in enumerate(items):
+                key = (getattr(item, "run", "") or getattr(item, "text", "")).lower()
+                if item.end <= first.start and key not in [(getattr(items[j], "run", "") or items[j].text).lower()
+                                                          for j in named]:
+                    named.append(k)
+            if len(named) == len(run):
+                candidates = [named]
         if not candidates:
             continue
         group = candidates[-1]
@@ -291,7 +471,8 @@ def _clause(text: str, at: int) -> tuple[int, int]:
     return start, end
 
 
-def _subject_for(value: _Value, models: list[Mention], values: list[_Value], text: str) -> Mention | None:
+def _subject_for(value: _Value, models: list[Mention], values: list[_Value], text: str,
+                 bound: list[Mention | None]) -> Mention | None:
     if not models:
         return None
     following = [m for m in models if m.start >= value.end]
@@ -301,48 +482,55 @@ def _subject_for(value: _Value, models: list[Mention], values: list[_Value], tex
     preceding = [m for m in models if lo <= m.start and m.end <= value.start]
     if preceding:
         return preceding[-1]
-    # The nearest model named before, with no other number between them: "For the CNN, accuracy is 0.97".
+    # The nearest model named before, unless a number between them is another model's: "For the CNN, accuracy is
+    # 0.97", "C4 has an accuracy of 98.51 % and a macro recall of 98.49 %".
     earlier = [m for m in models if m.end <= value.start]
-    if earlier and not any(earlier[-1].end <= v.start < value.start for v in values):
-        return earlier[-1]
+    if earlier:
+        between = [k for k, v in enumerate(values) if earlier[-1].end <= v.start < value.start]
+        if all(k < len(bound) and bound[k] in (None, earlier[-1]) for k in between):
+            return earlier[-1]
     later = [m for m in models if value.end <= m.start < hi]
     if later and not any(value.end <= v.start < later[0].start for v in values):
         return later[0]  # "0.97 is what the CNN reached"
     return None
 
 
-def _resolve(anaphor: Mention, named: list[Mention], bound: list[Mention | None]) -> Mention | None:
-    """"the other", "the latter", "the former": one of the two models named before."""
-    distinct: list[Mention] = []
-    for m in named:
-        if all(m.text.lower() != d.text.lower() for d in distinct):
-            distinct.append(m)
-    if len(distinct) < 2:
-        used = {b.text.lower() for b in bound if b is not None}
-        rest = [m for m in distinct if m.text.lower() not in used]
-        return None if anaphor.text.lower().startswith(("the latter", "the former")) or not rest else None
-    pair = distinct[-2:]
+def _resolve(anaphor: Mention, text: str, here: list[Mention], named: list[Mention], bound: list[Mention | None]
+             ) -> Mention | None:
+    """ "its", "it": the model named last before it; "the other", "the latter", "the former": one of the two models
+    named before."""
     word = anaphor.text.lower()
+    if IT.match(word):
+        before = [m for m in here if m.end <= anaphor.start]
+        return before[-1] if before else (named[-1] if named else None)
+    distinct: list[Mention] = []
+    for m in [*named, *(h for h in here if h.end <= anaphor.start)]:
+        key = (m.run or m.text).lower()
+        distinct = [d for d in distinct if (d.run or d.text).lower() != key] + [m]
+    if len(distinct) < 2:
+        return None
+    pair = distinct[-2:]
     if "latter" in word or "second" in word:
         return pair[1]
     if "former" in word or "first" in word:
         return pair[0]
-    used = {b.text.lower() for b in bound if b is not None}
-    rest = [m for m in pair if m.text.lower() not in used]
+    used = {(b.run or b.text).lower() for b in bound if b is not None}
+    rest = [m for m in pair if (m.run or m.text).lower() not in used]
     return rest[0] if len(rest) == 1 else None
 
 
 def _split_near(value: _Value, metric: _Metric, text: str) -> str:
-    """The split words closest to the number in its clause ("accuracy on the test set is 0.97", "the test 0.95")."""
-    if SPLIT.search(metric.qualifier):
-        return ""
+    """The split words closest to the number in its clause ("accuracy on the test set is 0.97", "the test 0.95"),
+    else the one split the whole sentence names ("On the testing set C4 has ... and ...")."""
     lo, hi = _clause(text, value.start)
-    window = [m for m in SPLIT.finditer(text) if lo <= m.start() < min(hi, value.end + 30)]
+    found = list(SPLIT.finditer(text))
+    window = [m for m in found if lo <= m.start() < min(hi, value.end + 30)]
     if not window:
-        window = [m for m in SPLIT.finditer(text) if m.end() <= value.start and value.start - m.end() < 60]
-    if not window:
-        return ""
-    return min(window, key=lambda m: abs(m.start() - value.start)).group(0)
+        window = [m for m in found if m.end() <= value.start and value.start - m.end() < 60]
+    if window:
+        return min(window, key=lambda m: abs(m.start() - value.start)).group(0)
+    named = {split_of(m.group(0)) for m in found}
+    return found[0].group(0) if len(named) == 1 else ""
 
 
 def _nearest(value: _Value, mentions: list[Mention], text: str) -> Mention | None:

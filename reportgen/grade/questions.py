@@ -35,6 +35,7 @@ CANDIDATE = 0.3  # a block scoring this much may answer a question no block was 
 CONFIDENT = 0.6  # a question found with this confidence is answered (or missing) without asking a human
 BODY_WORDS = 80  # words of a block's text that count towards its match, after its headings
 AGREE = 0.1  # a numbered heading's words agree with the question its number names from this score
+TITLE_MATCH = 0.95  # the score of a heading that holds a question's whole title
 
 
 @dataclass
@@ -104,6 +105,7 @@ class QuestionMatcher:
         self.idf = {w: math.log(1 + n / c) for w, c in df.items()}
         self.vocabulary = set(df)
         self.numbers = {normalise_number(q.number): q.id for q in questions if q.number.strip()}
+        self.titles = {q.id: set(tokens(q.title)) for q in questions}
 
     def _weight(self, ws) -> float:
         return sum(self.idf.get(w, 0.0) for w in ws)
@@ -132,9 +134,15 @@ class QuestionMatcher:
         return set(tokens(text)) | set(tokens(body)[:BODY_WORDS])
 
     def heading_scores(self, heading: Heading) -> dict[str, float]:
-        """Scores from the heading's own words (not its number)."""
+        """Scores from the heading's own words (not its number). A heading that holds every word of a question's
+        title (of two or more words) names that question: "1. Conv blocks vs MobileNet blocks"."""
         ws = set(tokens(heading.text))
-        return {q.id: self.score(q, ws) for q in self.questions}
+        out = {q.id: self.score(q, ws) for q in self.questions}
+        for q in self.questions:
+            title = self.titles[q.id]
+            if len(title) >= 2 and len(matched(title, ws)) == len(title) and len(ws) <= 2 * len(title) + 2:
+                out[q.id] = max(out[q.id], TITLE_MATCH)
+        return out
 
     def scores(self, block: Block) -> dict[str, float]:
         """Scores from the block's headings and first words, or its heading's own words, whichever is higher."""
@@ -158,7 +166,31 @@ class QuestionMatcher:
 MARKER, NAMED, WORDS = 2, 1, 0  # how a block's questions were found, strongest first
 
 
-def _claims_of(block: Block, matcher: QuestionMatcher) -> tuple[dict[str, float], int]:
+GROUPING_LABELS = ("task", "part", "section")
+FAMILY_MIN = 3  # a grouping label numbers the questions when it marks at least this many of them ...
+FAMILY_SHARE = 0.5  # ... and at least this share of the handout's numbered questions, in order
+
+
+def numbering_labels(blocks: list[Block], matcher: QuestionMatcher) -> set[str]:
+    """Grouping labels ("Task", "Part") that this report uses to number the handout's questions: "Task 1" ...
+    "Task 7" over a seven-question handout does; "Task 1" and "Task 2" over thirteen questions group them."""
+    numbers: dict[str, list[str]] = {}
+    for block in blocks:
+        h = block.heading
+        if h is not None and h.label in GROUPING_LABELS and h.number:
+            numbers.setdefault(h.label, []).append(h.number)
+    trusted = set()
+    for label, found in numbers.items():
+        hits = [matcher.question_numbered(n) for n in found]
+        named = [q for q in hits if q]
+        order = [list(matcher.numbers.values()).index(q) for q in named]
+        if len(set(named)) >= max(FAMILY_MIN, FAMILY_SHARE * len(matcher.numbers)) and order == sorted(order):
+            trusted.add(label)
+    return trusted
+
+
+def _claims_of(block: Block, matcher: QuestionMatcher, numbering: set[str] = frozenset()
+               ) -> tuple[dict[str, float], int]:
     """The questions a block's own marker gives it, with confidences, and how they were found (MARKER: a pasted
     question or a question's number; NAMED: the heading's own words; WORDS: the block's words)."""
     heading = block.heading
@@ -171,7 +203,7 @@ def _claims_of(block: Block, matcher: QuestionMatcher) -> tuple[dict[str, float]
     if numbered:
         agrees = by_heading[numbered] >= AGREE  # the heading's own words, not what is under it
         contradicted = named and numbered not in named
-        if heading.names_a_question and not contradicted:
+        if (heading.names_a_question or heading.label in numbering) and not contradicted:
             return {numbered: 0.95 if agrees else 0.9}, MARKER
         if agrees and not contradicted:
             return _own(scores) | {qid: 0.9 for qid in named} | {numbered: 0.85}, MARKER
@@ -199,11 +231,12 @@ def match_questions(doc: Document, blocks: list[Block], questions: list[Question
     answers = {q.id: Answer(q) for q in questions}
     own: dict[int, tuple[dict[str, float], int]] = {}  # heading line -> (questions, how found)
     block_scores: dict[int, dict[str, float]] = {}
+    numbering = numbering_labels(blocks, matcher)
     for block in blocks:
         if block.heading is None:
             continue
         line = block.heading.line.number
-        own[line] = _claims_of(block, matcher)
+        own[line] = _claims_of(block, matcher, numbering)
         block_scores[line] = matcher.scores(block)
         for qid, s in block_scores[line].items():
             answers[qid].best = max(answers[qid].best, s)
@@ -233,13 +266,20 @@ def match_questions(doc: Document, blocks: list[Block], questions: list[Question
 
 def _take_candidates(answer: Answer, blocks: list[Block], block_scores: dict[int, dict[str, float]],
                      taken: set[int]) -> None:
-    """A question no block was given to takes the passages that match it at all (not ones surely answering
-    another question): the grade sheet shows them, a human decides."""
+    """A question no block was given to takes the passages that match it at all, except ones whose marker or
+    heading names another question (a section may answer two questions; a question's own section answers only
+    it). The grade sheet shows them; a human decides."""
     qid = answer.question.id
+
+    def plausible(block: Block) -> bool:
+        line = block.heading.line.number
+        scores = block_scores[line]
+        if line in taken or scores[qid] < CANDIDATE:
+            return False
+        return True
+
     ranked = sorted(((block_scores[b.heading.line.number][qid], b) for b in blocks
-                     if b.heading is not None and b.heading.line.number not in taken
-                     and block_scores[b.heading.line.number][qid] >= CANDIDATE),
-                    key=lambda item: -item[0])
+                     if b.heading is not None and plausible(b)), key=lambda item: -item[0])
     if not ranked:
         return
     answer.weak = True

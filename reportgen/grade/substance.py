@@ -28,6 +28,11 @@ EQUATION = re.compile(r"\$[^$]+\$|\\(?:frac|partial|sum|prod|nabla|begin\{(?:equ
                       r"^\s*[A-Za-z][\w^{}']*(?:\([^)]*\))?\s*=\s*[^=]*[-+*/^][^=]*$")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?")
 MAX_EVIDENCE = 6
+# Under a marker that surely names the question ("Q4.", "Part 4"), a sentence of this many words answers it: a
+# short conclusion is a conclusion; a human judges how good it is.
+SURE = 0.85
+SHORT_ANSWER_WORDS = 12
+SENTENCE = re.compile(r"[A-Za-z][^.!?]{8,}[.!?](?:\s|$)")
 # An expected item that asks for reasons.
 ASKS_FOR_REASONS = re.compile(r"\b(?:reasons?|reasoning|why|explain\w*|justif\w*|discuss\w*|analys[ie]s|analy[sz]e|"
                               r"interpret\w*|comments?|insights?|observations?|conclusions?|inferences?)\b",
@@ -92,8 +97,10 @@ def find_substance(doc: Document, answer: Answer, claims: list[Claim], matrices:
         if doc.images_per_page.get(page):
             add(f"p. {page}: {doc.images_per_page[page]} figure(s) on the page of the answer")
             break
-    if words >= min_words:
-        first = next((line for line in _lines(answer) if len(line.text.split()) >= 6), None)
+    prose = " ".join(line.text for b in answer.blocks for line in b.lines)
+    short_but_sure = answer.confidence >= SURE and words >= SHORT_ANSWER_WORDS and SENTENCE.search(prose) is not None
+    if words >= min_words or short_but_sure:
+        first = next((line for line in _lines(answer) if len(line.text.split()) >= 3), None)
         if first is not None:
             add(f"{first.location}: {words} words, e.g. “{first.text.strip()[:160]}”")
     heading = next((b.heading for b in answer.blocks if b.heading is not None and _has_text(b)), None)

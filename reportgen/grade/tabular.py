@@ -61,7 +61,8 @@ def table_claims(doc: Document, ctx: Context, is_prose_claim, run_of, skip: set[
             continue
         header, wrapped = _merge_wrapped_header(header, lines[i + 1: i + 3])
         metric_cols = [(c, metric) for c in header if (metric := _header_metric(c.text))]
-        rows = [r for r in _rows(lines[i + 1 + wrapped: i + 80], is_prose_claim) if r[0].number not in used]
+        explicit = "|" in line.text or "\t" in line.text
+        rows = [r for r in _rows(lines[i + 1 + wrapped: i + 80], is_prose_claim, explicit) if r[0].number not in used]
         table = _Table(header, line, rows, wrapped)
         if metric_cols:
             found = _metric_columns(table, metric_cols, ctx, run_of)
@@ -74,12 +75,15 @@ def table_claims(doc: Document, ctx: Context, is_prose_claim, run_of, skip: set[
     return claims, used - skip
 
 
-def _rows(following: list[Line], is_prose_claim) -> list[tuple[Line, list[Cell]]]:
+def _rows(following: list[Line], is_prose_claim, explicit: bool = False) -> list[tuple[Line, list[Cell]]]:
+    """The rows of a table under its header (``explicit``: its cells are pipes or tabs, and a blank line ends it)."""
     rows, gap = [], 0
     for row_line in following:
         row = cells(row_line.text)
         if _sentence(row_line.text) and is_prose_claim(row_line):
             break  # a sentence with its own numbers: the table has ended
+        if explicit and not row_line.text.strip():
+            break
         if not any(cell_number(c.text) for c in row):
             if not row_line.text.strip() or re.fullmatch(r"\s*\|?[-:| ]+\|?\s*", row_line.text):
                 continue
@@ -100,7 +104,8 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
     metric_of_col = {id(c): m for c, m in metric_cols}
     label_header = next((c.text for c in table.header if id(c) not in metric_of_col), "")
     for row_line, row in table.rows:
-        if any(not cell_number(c.text) and _header_metric(c.text) for c in row):
+        if any(not cell_number(c.text) and c.text.rstrip().endswith((":", "=")) and _header_metric(c.text)
+               for c in row):
             break  # "Max training accuracy: 93.9": a line that names its own metric is not a row of this table
         found = []
         for cell in (c for c in row if cell_number(c.text)):
