@@ -147,7 +147,8 @@ def test_a_sentence_ends_a_table() -> None:
     text = "| Model | Test acc |\n|---|---|\n| C4 | 0.96 |\nThe validation accuracy was 0.97 overall.\n| C5 | 0.50 |"
     # The row after the sentence is no longer the table's: it is read as a line about accuracy (the block's only
     # metric), without the table column's "test".
-    assert shown(claims(text)) == [("accuracy", 0.96, "test", 3), ("accuracy", 0.97, "val", 4), ("accuracy", 0.5, "", 5)]
+    assert shown(claims(text)) == [("accuracy", 0.96, "test", 3), ("accuracy", 0.97, "val", 4),
+                                   ("accuracy", 0.5, "", 5)]
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -86,8 +86,8 @@ NAMING_AFTER = re.compile(
 SPREAD = re.compile(r"^\s*%?\s*\(?\s*(?:±|\+/-|\+-|std\.?|sd)\s*[=:]?\s*\d*\.?\d+\s*%?\s*\)?")  # "± 0.09 %"
 PER_CLASS = re.compile(r"\b(?:class(?:es)?|digits?|labels?|categor(?:y|ies))\s+['\"“]?[\w-]{1,20}['\"”]?\s*[:(=]?\s*$|"
                        r"\bfor\s+(?:the\s+)?(?:class|digit|label)\s+\S+\s+(?:is|was|of)?\s*$", re.IGNORECASE)
-PER_CLASS_BEFORE = re.compile(r"\b(?:on|for|of)\s+(?:the\s+)?(?:class|digit|label)\s+['\"“]?[\w-]{1,20}['\"”]?\s*[:,]?\s*$",
-                              re.IGNORECASE)
+PER_CLASS_BEFORE = re.compile(r"\b(?:on|for|of)\s+(?:the\s+)?(?:class|digit|label)\s+['\"“]?[\w-]{1,20}['\"”]?"
+                              r"\s*[:,]?\s*$", re.IGNORECASE)
 DIFFERENCE = re.compile(r"\b(?:gap|difference|delta|drop|gain|improvement|margin|increase|decrease|reduction)\b",
                         re.IGNORECASE)
 YEAR = re.compile(r"^(?:19|20)\d\d$")
