@@ -44,6 +44,8 @@ class _HtmlText(HTMLParser):
         self._pre = 0
         self._heading = 0
         self._lists: list[list] = []  # open lists: ["ol", last number] or ["ul", 0], innermost last
+        self._rowspans: dict[int, tuple[str, int]] = {}  # column -> (text, rows still to fill) of cells spanning rows
+        self._span = (1, 1)  # the open cell's colspan and rowspan
         self._row: list[str] | None = None  # cells of the open table row
         self._cell: list[str] | None = None  # text of the open cell
         self._inner_tables = 0  # tables open inside the open cell
@@ -75,10 +77,14 @@ class _HtmlText(HTMLParser):
             self._heading = _HEADINGS[tag]
         elif tag in ("td", "th"):
             self._start_cell()
+            values = dict(attrs)
+            self._span = (min(_int(values.get("colspan"), 1), 50), min(_int(values.get("rowspan"), 1), 500))
         elif tag in ("tr", "table"):
             self._end_row()
             self._break()
             self._row = [] if tag == "tr" else None
+            if tag == "table":
+                self._rowspans = {}
         elif tag == "pre":
             self._break()
             self._pre += 1
@@ -181,16 +187,37 @@ class _HtmlText(HTMLParser):
             self._break()
             self._row = []
         self._end_cell()
+        self._fill_spanned()
         self._cell = []
+        self._span = (1, 1)
 
     def _end_cell(self) -> None:
         if self._cell is not None and self._row is not None:
-            self._row.append(" ".join("".join(self._cell).split()))
+            text = " ".join("".join(self._cell).split())
+            columns, rows = getattr(self, "_span", (1, 1))
+            for k in range(max(columns, 1)):
+                column = len(self._row)
+                # A cell spanning columns leaves the ones it covers empty (the header's group fills them in); a
+                # cell spanning rows stands in the rows below too, where their cells would be.
+                self._row.append(text if k == 0 else "")
+                if rows > 1:
+                    self._rowspans[column] = (text if k == 0 else "", rows - 1)
         self._cell = None
+
+    def _fill_spanned(self) -> None:
+        """The cells of rows above that span down into this row, at their columns."""
+        while self._row is not None and len(self._row) in self._rowspans:
+            column = len(self._row)
+            text, left = self._rowspans.pop(column)
+            self._row.append(text)
+            if left > 1:
+                self._rowspans[column] = (text, left - 1)
         self._inner_tables = 0
 
     def _end_row(self) -> None:
         self._end_cell()
+        if self._row:
+            self._fill_spanned()
         row, self._row = self._row, None
         if row and any(row):
             self._break()

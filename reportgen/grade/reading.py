@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reportgen.errors import ReportReadError
+from reportgen.grade.columns import split_columns
 from reportgen.grade import conflicts
 from reportgen.grade.docx import docx_lines
 from reportgen.grade.markup import html_lines
@@ -340,10 +341,10 @@ def _page_text(page, number: int, failures: list[str]) -> str | None:
 
 def _tidy_page(text: str) -> list[str]:
     """Lines without trailing spaces, page-edge blank lines, or runs of more than two blank lines (layout mode
-    pads with many)."""
+    pads with many); a page set in two columns is read column by column."""
     lines: list[str] = []
     blanks = 0
-    for raw in _split_lines(text.replace("\x00", "")):
+    for raw in split_columns(_split_lines(text.replace("\x00", ""))):
         line = raw.rstrip()
         if line:
             if lines:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from reportgen.grade.context import Context
-from reportgen.grade.metric_words import METRIC, make_claim, metric_of
+from reportgen.grade.metric_words import METRIC, SPLIT, make_claim, metric_of
 from reportgen.grade.model import Claim, Document, Line
 from reportgen.grade.tables import CLASS_REPORT_HEADER, Cell, cell_number, cells
 
@@ -54,14 +54,18 @@ def table_claims(doc: Document, ctx: Context, is_prose_claim, run_of, skip: set[
     for i, line in enumerate(lines):
         if line.number in skip or line.number in used:
             continue
-        header = cells(line.text)
-        if len(header) < 2 or not any(re.search(r"[A-Za-z]", c.text) and not cell_number(c.text) for c in header) \
+        explicit = "|" in line.text or "\t" in line.text
+        header = explicit_cells(line.text) if explicit else cells(line.text)
+        if len([c for c in header if c.text]) < 2 \
+                or not any(re.search(r"[A-Za-z]", c.text) and not cell_number(c.text) for c in header) \
                 or _sentence(line.text) or is_prose_claim(line) \
                 or CLASS_REPORT_HEADER.search(line.text.replace("|", " ")):
             continue
-        header, wrapped = _merge_wrapped_header(header, lines[i + 1: i + 3])
+        if explicit:
+            header, wrapped = _merge_header_rows(header, lines[i + 1: i + 5])
+        else:
+            header, wrapped = _merge_wrapped_header(header, lines[i + 1: i + 3])
         metric_cols = [(c, metric) for c in header if (metric := _header_metric(c.text))]
-        explicit = "|" in line.text or "\t" in line.text
         rows = [r for r in _rows(lines[i + 1 + wrapped: i + 80], is_prose_claim, explicit) if r[0].number not in used]
         table = _Table(header, line, rows, wrapped)
         if metric_cols:
@@ -79,7 +83,8 @@ def _rows(following: list[Line], is_prose_claim, explicit: bool = False) -> list
     """The rows of a table under its header (``explicit``: its cells are pipes or tabs, and a blank line ends it)."""
     rows, gap = [], 0
     for row_line in following:
-        row = cells(row_line.text)
+        row = explicit_cells(row_line.text) if explicit and ("|" in row_line.text or "\t" in row_line.text) \
+            else cells(row_line.text)
         if _sentence(row_line.text) and is_prose_claim(row_line):
             break  # a sentence with its own numbers: the table has ended
         if explicit and not row_line.text.strip():
@@ -140,8 +145,8 @@ def _model_columns(table: _Table, ctx: Context, run_of) -> list[Claim]:
         return []
     out = []
     for row_line, row in table.rows:
-        if not row or cell_number(row[0].text):
-            continue
+        if not row or cell_number(row[0].text) or sum(bool(_header_metric(c.text)) for c in row) > 1:
+            continue  # (a row of several labelled values, laid out side by side, is read as prose)
         metric = _header_metric(row[0].text)
         if not metric:
             continue
@@ -152,7 +157,7 @@ def _model_columns(table: _Table, ctx: Context, run_of) -> list[Claim]:
                     column.start < row[0].end and column.end > row[0].start:
                 continue  # (a space-aligned header cell over the row labels heads the labels, not values)
             written, pct = cell_number(cell.text)
-            subject = "" if NEUTRAL_COLUMN.match(column.text.strip()) else column.text
+            subject = "" if NEUTRAL_COLUMN.match(column.text.strip()) else " ".join(SPLIT.sub(" ", column.text).split())
             claim = make_claim(metric, written, pct, line=row_line, column=cell.start,
                                qualifier=f"{row[0].text} {column.text}", about=ctx.about(row_line, label=subject,
                                                                                          lookahead=False))
@@ -213,6 +218,41 @@ def _label_above(doc: Document, header_line: Line) -> str:
 
 def _subject_label(label: str) -> str:
     return re.sub(r"^\s*\d{1,2}[.)]?\s+(?=\S)", "", label).strip()  # a rank in front of the name
+
+
+def explicit_cells(text: str) -> list[Cell]:
+    """A pipe or tab row's cells, empty ones kept (a merged header cell, a missing value): column k is cell k."""
+    sep = "|" if "|" in text else "\t"
+    pieces, out, pos = text.split(sep), [], 0
+    for k, piece in enumerate(pieces):
+        start = pos
+        pos += len(piece) + 1
+        if sep == "|" and (k == 0 or k == len(pieces) - 1) and not piece.strip():
+            continue  # the outer pipes of "| a | b |"
+        stripped = piece.strip()
+        lead = len(piece) - len(piece.lstrip())
+        out.append(Cell(stripped, start + lead, start + lead + len(stripped)))
+    return out
+
+
+def _merge_header_rows(header: list[Cell], following: list[Line]) -> tuple[list[Cell], int]:
+    """A header over two rows ("| | MLP | | CNN | |" over "| | train | test | train | test |", or an HTML table's
+    colspan): each column's header is its group's (carried right over the empty cells it spans) and its own.
+    Returns the merged header and how many rows it took beyond the first."""
+    taken = 0
+    for k, line in enumerate(following):
+        if re.fullmatch(r"\s*\|?[-:| ]+\|?\s*", line.text):
+            continue  # a Markdown rule
+        below = explicit_cells(line.text) if ("|" in line.text or "\t" in line.text) else []
+        if len(below) != len(header) or any(cell_number(c.text) for c in below) or not any(c.text for c in below):
+            break
+        group, merged = "", []
+        for index, (top, sub) in enumerate(zip(header, below, strict=True)):
+            group = top.text or (group if index > 0 else "")
+            text = sub.text if group == sub.text else f"{group} {sub.text}".strip()
+            merged.append(Cell(text, min(top.start, sub.start), max(top.end, sub.end)))
+        header, taken = merged, k + 1
+    return header, taken
 
 
 def _merge_wrapped_header(header: list[Cell], following: list[Line]) -> tuple[list[Cell], int]:
