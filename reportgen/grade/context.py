@@ -94,3 +94,33 @@ def table_label(doc: Document, first: Line, skip) -> str:
         if seen >= LABEL_LINES:
             break
     return ""
+
+
+TABLE_ROW = re.compile(r"\t|\||^\s*\[?\s*\d+(?:[\s,]+\d+){2,}")  # a row of a table or matrix
+
+
+def table_caption(doc: Document, first: Line, last: Line) -> str:
+    """The caption of a table or matrix spanning ``first``..``last``: one just above it (tables are captioned above;
+    past its header rows), else one just below it that does not head the next table."""
+    index = first.number - 1  # lines are numbered 1, 2, ... in order
+    seen = 0
+    for before in reversed(doc.lines[max(0, index - 6):index]):
+        text = before.text.strip()
+        if not text:
+            continue
+        if CAPTION.match(text):
+            return _clean(text)
+        seen += 1
+        if seen >= 3:
+            break
+    after = doc.lines[last.number:last.number + 6]
+    for k, below in enumerate(after):
+        text = below.text.strip()
+        if not text:
+            continue
+        if CAPTION.match(text):
+            rest = [line.text for line in after[k + 1:k + 4] if line.text.strip()]
+            return "" if rest and TABLE_ROW.search(rest[0]) else _clean(text)
+        if not TABLE_ROW.search(below.text):
+            break
+    return ""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from reportgen.grade.checks import Findings, run_checks
 from reportgen.grade.claims import extract_claims
-from reportgen.grade.context import Context, table_label
+from reportgen.grade.context import Context, table_caption, table_label
 from reportgen.grade.model import Document, Grade
 from reportgen.grade.outline import blocks, headings
 from reportgen.grade.pasted import pasted_questions
@@ -57,8 +57,9 @@ def grade_document(doc: Document, manifest: Manifest, reference: Reference | Non
     aliases = aliases_of(manifest)
     subjects = Subjects(aliases, [k for t in grading.all_test_sets() for k in t.keywords])
     claims = extract_claims(doc, context, subjects)
-    matrices = find_matrices(doc, lambda first, last: " | ".join(
-        p for p in (context.about(first, group_end=last), table_label(doc, first, lambda line: False)) if p))
+    matrices = find_matrices(doc, lambda first, last: " | ".join(p for p in (
+        context.heading(first).path if context.heading(first) else "", table_caption(doc, first, last),
+        table_label(doc, first, lambda line: False)) if p))
     for matrix in matrices:  # the model its label line, caption or headings name
         model = subjects.model_of_about(matrix.about)
         matrix.subject, matrix.run = (model.text, model.run) if model is not None else ("", "")

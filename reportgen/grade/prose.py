@@ -71,13 +71,13 @@ HYPERPARAMETERS = (r"gamma|step[_ ]size|momentum|weight[_ ]decay|patience|alpha|
 PERCENT_SETTING = re.compile(r"\b(?:dropout|split|ratio|rate|p)\b", re.IGNORECASE)  # settings that can be a percentage
 NAMING_BEFORE = re.compile(
     rf"(?:\b(?:{NAMES})[-\s]*#?\s*\(?|\b(?:{HYPERPARAMETERS})\s*(?:[:=]|of|is|was|to|from|set\s+to|equal\s+to)?\s*\(?|"
-    r"(?<![\w.])\d+(?:\.\d+)?\s*(?:[x×*/^:]|[-–]|of|out\s+of)\s*|\bbetween\s+|\[\s*|±\s*|\+/-\s*|\+-\s*|\bstd\.?\s*(?:of|=|:)?\s*|"
+    r"(?<![\w.])\d+(?:\.\d+)?\s*(?:[x×*/^:]|[-–]|of|out\s+of)\s*|\bbetween\s+(?:[\d.]+\s*%?\s+and\s+)?|\[\s*|±\s*|\+/-\s*|\+-\s*|\bstd\.?\s*(?:of|=|:)?\s*|"
     r"\bsd\s*[=:]?\s*|σ\s*=?\s*|\bby\s+(?:about\s+|around\s+|roughly\s+|almost\s+|nearly\s+|over\s+)?|"
     r"\b(?:gain|drop|increase|decrease|improvement|difference|gap|margin|boost|reduction|rise|fall|jump|decline|"
     r"lead)\s+of\s+(?:about\s+|around\s+|roughly\s+|almost\s+|nearly\s+|over\s+)?)$",
     re.IGNORECASE)
 NAMING_AFTER = re.compile(
-    r"^(?:\s*(?:[x×*/:]\s*\d|[-–]\s*\d|,\d)|\s?[x×](?![\w.])|\s+and\s+[-+]?\d[\d.]*\s*%?\s*$|"  # 28x28, 60/20, 2.2×
+    r"^(?:\s*(?:[x×*/:]\s*\d|[-–]\s*\d|,\d)|\s?[x×](?![\w.])|"  # 28x28, 60/20, 0.9-0.95, 2.2×
     r"\s*%?\s*(?:of|for|as)\s+(?:the\s+)?(?:whole\s+|full\s+|original\s+|total\s+)?(?:data|dataset|training|train|"
     r"test(?:ing)?|validation|val|images|samples|examples|set|split)\b|"  # "20 % of the data": a share of it
     r"\s*%?\s*(?:points?|pp\b|percentage|higher|lower|more\b(?!\s+than)|less\b(?!\s+than)|better|worse|"
@@ -159,6 +159,9 @@ class SentenceReader:
         labelled = _labelled_lists(values, text)  # "(train, val, test) = (0.99, 0.95, 0.94)", "test/val ... 0.91/0.93"
         subject_pairs = _pair_the_two(values, text, named, real) | subject_pairs
         lists = _value_lists(values, text)  # a value -> the first value of the list it is in ("0.99 and 0.95")
+        for i, first in lists.items():
+            if values[i].hedge is None and values[first].hedge is not None:
+                values[i].hedge = values[first].hedge  # "around 0.93 and 0.95": the hedge is the whole list's
         in_percent = {lists.get(i, i) for i, v in enumerate(values) if v.pct}  # "97.31 vs 98.52 %"
         bound: list[Mention | None] = []
         for i, value in enumerate(values):
@@ -169,7 +172,7 @@ class SentenceReader:
             if metric is None and not metrics:
                 if carried is not None and _carries(value, real or models, text):
                     metric = carried  # "The MLP reaches only 82.07 %." after a sentence about accuracy
-                elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent):
+                elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent, bool(datasets)):
                     metric = _Metric(0, 0, "accuracy", "", False)  # "C4 98.12 % vs C1+M3 97.45 % (test)"
             if metric is not None and not tight and DIFFERENCE.search(text[slice(*_clause(text, value.start))]):
                 metric = None  # "(train/test gap 5.5 points vs 4.2 for the CNN)": a difference, not the metric
@@ -217,6 +220,8 @@ ACHIEVE = re.compile(r"\b(?:gets?|got|gives?|gave|reach(?:es|ed)?|achiev(?:es|ed
                      re.IGNORECASE)
 # "no dropout: 97.02 %", or a laid-out row "hidden [256]      97.51 %": a label and its value
 KEY_VALUE = re.compile(r"^[^:=]{1,60}[:=]\s*[-+]?\d|^\S.{0,60}?\s{3,}[-+]?\d[\d.]*\s*%?$")
+LABEL_BEFORE = re.compile(r"^\s*([^:;=]{2,40}?)\s*[:=]\s*(?:~|about|around|approx\.?|c\.)?\s*$", re.IGNORECASE)
+LABELLED_VALUE = re.compile(r"[:=]\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")  # "label: 91.63 %"
 IT = re.compile(r"^(?:its?|their|this (?:model|network|one)|the model|the network)$", re.IGNORECASE)
 
 
@@ -248,11 +253,14 @@ def _labelled_lists(values: list[_Value], text: str) -> dict[int, str]:
     return out
 
 
-def _default_accuracy(value: _Value, models: list[Mention], text: str, percent: bool) -> bool:
-    """A percentage that a named model gets, with no metric anywhere near: accuracy, the one metric a report
-    states without naming it ("the last layer only gives about 93 %", "C4 98.12 % vs C1+M3 97.45 % (test)").
-    ``percent``: the value, or the list it is in, is written with a "%"."""
-    return percent and bool(models) and bool(ACHIEVE.search(text) or SPLIT.search(text))
+def _default_accuracy(value: _Value, models: list[Mention], text: str, percent: bool, datasets: bool) -> bool:
+    """A percentage that a named model gets (or that is got on a named dataset), with no metric anywhere near:
+    accuracy, the one metric a report states without naming it ("the last layer only gives about 93 %", "C4 98.12 %
+    vs C1+M3 97.45 % (test)", "BN before ReLU: 91.63 %", "a new last layer: 94.10 % on MNIST"). ``percent``: the
+    value, or the list it is in, is written with a "%"."""
+    if not percent or not (models or datasets):
+        return False
+    return bool(ACHIEVE.search(text) or SPLIT.search(text) or LABELLED_VALUE.search(text[:value.start + 1]))
 
 
 def _share_trailing_subject(out: list, values: list[_Value], bound: list[Mention | None], lists: dict[int, int],
@@ -358,8 +366,8 @@ def _values(text: str, mentions: list[Mention], settings: list[tuple[int, int]])
             naming = None  # "without dropout 98.97 %": no dropout rate here; the number is the result
         if naming and m.group("pct") and not PERCENT_SETTING.search(naming.group(0)) \
                 and re.search(rf"\b(?:{HYPERPARAMETERS})\b", naming.group(0), re.IGNORECASE) \
-                and not re.search(rf"\b(?:{NAMES})\b", naming.group(0), re.IGNORECASE):
-            naming = None  # "width 98.1 %": a width is no percentage; the number is a result about it
+                and (":" in naming.group(0) or not re.search(rf"\b(?:{NAMES})\b", naming.group(0), re.IGNORECASE)):
+            naming = None  # "width 98.1 %", "a new last layer: 94.10 %": no width is a percentage; it is a result
         if re.search(r"(?<![\w.])\d*\.\d+\s*/\s*$", before) or re.match(r"\s*/\s*\d*\.\d", text[b:]):
             naming = naming if not re.search(r"\.\d", m.group("value")) else None  # "0.9998 / 0.9995": two values
         elif NAMING_AFTER.match(text[b:]):
@@ -482,6 +490,11 @@ def _subject_for(value: _Value, models: list[Mention], values: list[_Value], tex
     preceding = [m for m in models if lo <= m.start and m.end <= value.start]
     if preceding:
         return preceding[-1]
+    label = LABEL_BEFORE.search(text[lo:value.start])
+    if label and re.search(r"[A-Za-z]", label.group(1)) and not METRIC_MENTION.search(label.group(1)) \
+            and not SPLIT.search(label.group(1)):
+        # "no BatchNorm: 91.05 %": the value's own label names what it is about, a model the manifest does not know
+        return Mention(label.group(1).strip(), lo + label.start(1), lo + label.end(1), "name")
     # The nearest model named before, unless a number between them is another model's: "For the CNN, accuracy is
     # 0.97", "C4 has an accuracy of 98.51 % and a macro recall of 98.49 %".
     earlier = [m for m in models if m.end <= value.start]
