@@ -87,7 +87,7 @@ def test_json_has_the_documented_keys(tmp_path: Path, trio):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["alice.html", "alice.json"]  # no temp files left
     data = json.loads((tmp_path / "alice.json").read_text(encoding="utf-8"))
     schema = {"report", "manifest", "score", "max_score", "questions", "claims", "matrices", "flags"}
-    assert set(data) == schema | {"settings", "rule"}
+    assert set(data) == schema | {"settings", "rule", "files"}
     assert (data["report"], data["score"], data["max_score"]) == ("alice.md", 6.5, 8)
     question_keys = {"id", "title", "number", "marks", "answered", "status", "confidence", "candidates", "score",
                      "evidence", "found", "missing", "deductions"}

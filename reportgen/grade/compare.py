@@ -158,7 +158,7 @@ def find_pairs(grades: list[Grade], *, min_digits: int = MIN_DIGITS, min_shingle
 def _prose(doc) -> list[tuple[str, Location]]:
     """The document's lines less its headings: students copy the handout's questions as headings, and the same
     question in two reports is not copying."""
-    markdown = doc.format in ("markdown", "html", "docx")
+    markdown = doc.format in ("markdown", "html", "docx", "notebook")
     return [(line.text, line.location) for line in doc.lines if parse_heading(line, markdown) is None]
 
 

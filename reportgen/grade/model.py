@@ -271,4 +271,5 @@ class Grade:
             "flags": [f.to_json() for f in self.flags],
             "settings": [s.to_json() for s in self.settings],
             "rule": self.rule,
+            "files": list(self.document.files) if self.document is not None else [],
         }

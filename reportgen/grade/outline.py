@@ -218,8 +218,8 @@ def headings(doc: Document, extra: list[Heading] | None = None) -> list[Heading]
         if line.number in extra_at:
             found.append(extra_at[line.number])
             continue
-        if line.number in covered:
-            continue
+        if line.number in covered or line.source:
+            continue  # (printed output and text read from images are not the author's headings)
         heading = parse_heading(line, markdown)
         if heading is None:
             continue

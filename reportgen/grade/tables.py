@@ -60,7 +60,7 @@ def _is_number(token: str) -> bool:
 def _int_row(text: str) -> list[int] | None:
     """The integers of a matrix row ("[ 973    0    2 ...]", "| 5 | 0 | 1 |", "cat 12 0 3"), or None. A leading
     label (a word, or "3:") is dropped."""
-    cleaned = re.sub(r"[\[\]|,;]", " ", text).strip()
+    cleaned = re.sub(r"[\[\]|,;]|^\s*array\(|\)\s*$", " ", text).strip()  # numpy's repr: array([[...]])
     tokens = cleaned.split()
     if len(tokens) >= 3 and not INT.match(tokens[0]) and all(INT.match(t) for t in tokens[1:]):
         tokens = tokens[1:]  # a row label
@@ -110,8 +110,8 @@ def _find(doc: Document, about, parse, build) -> list[Matrix]:
             if row is not None and len(row) in (len(rows[-1][1]), len(rows[-1][1]) + 1, len(rows[-1][1]) - 1):
                 rows.append((lines[j], row))
                 j += 1
-                if text.rstrip().endswith("]]"):
-                    break  # numpy closes a matrix with "]]"
+                if re.search(r"\]\]\)?\s*$", text):
+                    break  # numpy closes a matrix with "]]" (or "]])" in its repr)
             elif not text.strip() or PAGE_NUMBER.match(text) or MARKDOWN_RULE.match(text):
                 j += 1  # a gap, a page number or a Markdown rule inside the table
             else:

@@ -62,7 +62,8 @@ def vs_reference(f: Findings) -> list[Flag]:
     for claim in f.claims:
         if claim.metric != "accuracy" or claim.split not in ("test", ""):
             continue
-        run = claim.run or run_named(claim.about, f.aliases)
+        # A claim whose sentence names a model the manifest does not know is about no run of it.
+        run = claim.run or ("" if claim.subject else run_named(claim.about, f.aliases))
         ref = f.reference.runs.get(run) if run else None
         summary = ref.metrics.get("accuracy") if ref else None
         if summary is None or not isinstance(summary.get("mean"), int | float):
