@@ -89,6 +89,7 @@ def render_sheet(grade: Grade) -> str:
                            flag_groups=_flag_groups(grade), claims=[_claim_view(c) for c in grade.claims],
                            matrices=[_matrix_view(m) for m in grade.matrices],
                            answered=sum(q.answered for q in grade.questions),
+                           unclear=sum(q.status == "unclear" for q in grade.questions),
                            counts={s: sum(f.severity == s for f in grade.flags) for s in SEVERITIES})
 
 
@@ -119,7 +120,8 @@ def split_evidence(evidence: str) -> tuple[str, str]:
 def _question_view(q) -> dict:
     return {"number": q.number, "title": q.title, "marks": q.marks, "score": q.score, "answered": q.answered,
             "full": abs(q.score - q.marks) < 1e-9, "evidence": [split_evidence(e) for e in q.evidence],
-            "deductions": q.deductions, "found": q.found, "missing": q.missing}
+            "deductions": q.deductions, "found": q.found, "missing": q.missing, "status": q.status,
+            "confidence": q.confidence, "candidates": [clip(c, 200) for c in q.candidates]}
 
 
 def _flag_groups(grade: Grade) -> list[dict]:
@@ -135,8 +137,15 @@ def _flag_groups(grade: Grade) -> list[dict]:
 
 def _claim_view(c) -> dict:
     value = f"{100 * c.value:.2f}\u00a0%" if c.metric in _BOUNDED else f"{c.value:.4g}"
+    bounds = ""
+    if c.approximate:
+        def show(x):
+            return "…" if x is None else (f"{100 * x:.1f}" if c.metric in _BOUNDED else f"{x:.3g}")
+        bounds = f"approx. {show(c.low)}–{show(c.high)}{' %' if c.metric in _BOUNDED else ''}"
     return {"metric": c.metric, "value": value, "as_written": clip(c.as_written, 60), "split": c.split or "–",
-            "average": c.average, "about": clip(c.about, 160), "location": str(c.location)}
+            "average": c.average, "about": clip(c.about, 160), "location": str(c.location), "bounds": bounds,
+            "model": clip(c.run or c.subject or "–", 40), "source": {"image": "read from an image",
+                                                                    "output": "printed output"}.get(c.source, "")}
 
 
 def _matrix_view(m: Matrix) -> dict:
@@ -171,7 +180,9 @@ def gradescope_result(grade: Grade, *, visibility: str = DEFAULT_VISIBILITY) -> 
 
 
 def _question_output(q) -> str:
-    lines = ["Answered." if q.answered else "Not answered (no answer to this question was found)."]
+    lines = [{"answered": "Answered.", "missing": "Not answered (no answer to this question was found).",
+              "unclear": "Unclear: no passage surely answers it, so no marks were taken; a human should check "
+                         "these passages: " + "; ".join(q.candidates)}[q.status]]
     lines += [f"Evidence: {clip(e, 300)}" for e in q.evidence[:5]]
     lines += [f"Deduction: {d}" for d in q.deductions]
     if q.found:
