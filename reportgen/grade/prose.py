@@ -418,6 +418,8 @@ def _metric_for(value: _Value, metrics: list[_Metric], values: list[_Value], tex
             return after[0], True  # "93.6 training accuracy", "97 % accuracy", "97.8 ± 0.1 % accuracy"
     if previous is not None and not any(m.start > previous.end and m.end <= value.start for m in metrics):
         return previous, False  # the metric carries over
+    if previous is None and len({m.metric for m in after}) == 1:
+        return after[0], False  # "the MLP gets 0.97 and the CNN gets 0.99 accuracy": the sentence's one metric
     return None, False
 
 

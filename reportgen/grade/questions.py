@@ -106,6 +106,7 @@ class QuestionMatcher:
         self.vocabulary = set(df)
         self.numbers = {normalise_number(q.number): q.id for q in questions if q.number.strip()}
         self.titles = {q.id: set(tokens(q.title)) for q in questions}
+        self.shows: dict[int, set[str]] = {}  # heading line -> words for what its block shows (a matrix)
 
     def _weight(self, ws) -> float:
         return sum(self.idf.get(w, 0.0) for w in ws)
@@ -131,7 +132,9 @@ class QuestionMatcher:
         heading = block.heading
         text = heading.path if heading else ""
         body = " ".join(line.text for line in block.lines)
-        return set(tokens(text)) | set(tokens(body)[:BODY_WORDS])
+        # What the block shows counts like words that say it: a confusion matrix answers "confusion matrices".
+        shown = self.shows.get(block.heading.line.number if heading else 0, set())
+        return set(tokens(text)) | set(tokens(body)[:BODY_WORDS]) | shown
 
     def heading_scores(self, heading: Heading) -> dict[str, float]:
         """Scores from the heading's own words (not its number). A heading that holds every word of a question's
@@ -228,6 +231,10 @@ def _says_anything(scores: dict[str, float]) -> bool:
 def match_questions(doc: Document, blocks: list[Block], questions: list[Question], claims: list[Claim],
                     matrices: list[Matrix], min_words: int) -> dict[str, Answer]:
     matcher = QuestionMatcher(questions)
+    for block in blocks:
+        lines = {line.number for line in block.lines}
+        if any(m.location.line in lines for m in matrices):
+            matcher.shows[block.heading.line.number if block.heading else 0] = set(tokens("confusion matrix"))
     answers = {q.id: Answer(q) for q in questions}
     own: dict[int, tuple[dict[str, float], int]] = {}  # heading line -> (questions, how found)
     block_scores: dict[int, dict[str, float]] = {}

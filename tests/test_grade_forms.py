@@ -1,0 +1,356 @@
+"""Every way of writing a report that grading reads, one test per form: question markers, substance, sentences with
+several numbers, hedged numbers, tables in either orientation, matrices and their models, two-column pages.
+
+Each case is a short report in the course of ``tests/grade_support.py`` (questions 1 compare, 2 confusion,
+3 predictions; runs C4 and C1+M3, also called "convolution block architecture" and "mobilenet block architecture").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from reportgen.grade.claims import extract_claims
+from reportgen.grade.context import Context
+from reportgen.grade.model import Line
+from reportgen.grade.outline import headings, parse_heading
+from reportgen.grade.subjects import Subjects
+from tests.grade_support import course, doc, flags_of, grade, question
+
+RUNS = {"c4": ["C4", "convolution block architecture", "without mobilenet"],
+        "c1m3": ["C1+M3", "mobilenet block architecture", "with mobilenet"],
+        "mlp": ["MLP"], "cnn": ["CNN"]}
+
+
+def claims(text: str, fmt: str = "markdown"):
+    d = doc(text, fmt)
+    return extract_claims(d, Context(d), Subjects(RUNS, ["mnist", "line"]))
+
+
+def shown(text: str, fmt: str = "markdown") -> list[tuple]:
+    return [(c.metric, round(c.value, 4), c.run or c.subject or None, c.split) for c in claims(text, fmt)]
+
+
+# --- question markers ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "number", "label"), [
+    ("### Question 3", "3", "question"),
+    ("Q3.", "3", "q"),
+    ("3)", "3", "number"),
+    ("(3)", "3", "number"),
+    ("## 4", "4", "number"),
+    ("Problem 2", "2", "problem"),
+    ("Exercise 4: gradients", "4", "exercise"),
+    ("Answer 3:", "3", "answer"),
+    ("Task 2", "2", "task"),
+    ("Part 1.2", "1.2", "part"),
+    ("Question 1.1 a)", "1.1.a", "question"),
+    ("Q3(b) What is the accuracy", "3.b", "q"),
+    ("**Q4**", "4", "q"),
+    ("**Answer 2:**", "2", "answer"),
+    ("Question IV", "4", "question"),
+    ("II.", "2", "number"),
+    ("2(b).", "2.b", "number"),
+])
+def test_question_marker(text: str, number: str, label: str) -> None:
+    h = parse_heading(Line(text, 1))
+    assert h is not None and (h.number, h.label) == (number, label)
+
+
+def test_roman_numbered_heading_and_faq_question() -> None:
+    h = parse_heading(Line("III. Confusion matrices", 1))
+    assert (h.number, h.text) == ("3", "Confusion matrices")
+    faq = parse_heading(Line("**Q:** How does dropout change the accuracy?", 1))
+    assert faq.label == "q" and faq.text == "How does dropout change the accuracy?"
+
+
+@pytest.mark.parametrize("text", ["3.1 Learning curves . . . . . . . . 2", "2 Setup                        1",
+                                  "I think so.", "(a) The model reaches 97 % after three epochs of training on "
+                                  "the augmented images, which is a little more than we expected it would"])
+def test_not_a_marker(text: str) -> None:
+    h = parse_heading(Line(text, 1))
+    assert h is None or h.kind == "sub" and len(text.split()) <= 25
+
+
+def test_a_sub_part_belongs_to_the_numbered_marker_above_it() -> None:
+    found = headings(doc("Question 2\nSome text.\n(b)\nMore text.\n"))
+    assert [h.number for h in found] == ["2", "2.b"]
+    assert headings(doc("(b)\nA list item without a question above.\n")) == []
+
+
+def test_a_table_of_contents_does_not_hide_the_headings() -> None:
+    text = "Contents\n1 Introduction      1\n2 Results      2\n\n1 Introduction\nText.\n2 Results\nText.\n"
+    assert [(h.number, h.line.number) for h in headings(doc(text, "text"))] == [("1", 5), ("2", 7)]
+
+
+def test_each_file_of_a_bundle_starts_its_own_outline() -> None:
+    d = doc("3)\nSee the notebook.\n# Optimizers\nText.\n")
+    d.lines[2] = Line("# Optimizers", 3, file="nb.ipynb")
+    d.lines[3] = Line("Text.", 4, file="nb.ipynb")
+    found = headings(d)
+    assert found[1].parents == []
+
+
+def _statuses(text: str, tmp_path, grading: str | None = None) -> dict[str, str]:
+    manifest = course(tmp_path) if grading is None else course(tmp_path, grading)
+    g = grade(text, manifest)
+    return {q.id: q.status for q in g.questions}
+
+
+ANSWERS = ("C4 reaches 95.1 % test accuracy and C1+M3 93.2 %: the full convolutions have more parameters.",
+           "| | 0 | 1 | 2 |\n|---|---|---|---|\n| 0 | 30 | 2 | 1 |\n| 1 | 3 | 28 | 2 |\n| 2 | 1 | 2 | 31 |\n\n"
+           "Accuracy 0.89 and macro recall 0.89 on the test set.",
+           "![correct](correct.png)\n![wrong](wrong.png)")
+
+
+@pytest.mark.parametrize("markers", [
+    ("### Question 1", "### Question 2", "### Question 3"),
+    ("Q1.", "Q2.", "Q3."),
+    ("1)", "2)", "3)"),
+    ("**Answer 1:**", "**Answer 2:**", "**Answer 3:**"),
+    ("Task 1", "Task 2", "Task 3"),  # a grouping label used for every question numbers them
+    ("Problem I", "Problem II", "Problem III"),
+])
+def test_numbered_questions_without_their_text(markers, tmp_path) -> None:
+    text = "\n\n".join(f"{m}\n\n{a}" for m, a in zip(markers, ANSWERS, strict=True))
+    assert _statuses(text, tmp_path) == {"compare": "answered", "confusion": "answered", "predictions": "answered"}
+
+
+def test_pasted_question_text_marks_the_answer_below_it(tmp_path) -> None:
+    text = ("Compare results of simple convolution block based architecture vs MobileNet block based architecture.\n\n"
+            f"{ANSWERS[0]}\n\nReport confusion matrices, recall, and accuracy for the testing set.\n\n{ANSWERS[1]}\n\n"
+            f"Show figures along with labels for correct predictions and wrong ones.\n\n{ANSWERS[2]}\n")
+    g = grade(text, course(tmp_path))
+    assert {q.id: q.status for q in g.questions} == {q: "answered" for q in ("compare", "confusion", "predictions")}
+    assert question(g, "compare").confidence >= 0.9 and not flags_of(g, "MISSING_QUESTION")
+
+
+def test_a_question_found_only_loosely_is_unclear_and_costs_nothing(tmp_path) -> None:
+    # The "Results" block shows a confusion matrix, but its words are about predictions: it answers question 3 and
+    # may answer question 2, which nothing else answers.
+    text = (f"# 1 Conv blocks vs MobileNet blocks\n\n{ANSWERS[0]}\n\n# Results\n\nThe confusion matrix below shows "
+            f"which predictions are correct and which are wrong for each label.\n\n{MATRIX_C4}\n")
+    g = grade(text, course(tmp_path))
+    confusion = question(g, "confusion")
+    assert confusion.status == "unclear" and confusion.confidence < 0.6
+    assert confusion.score == confusion.marks and confusion.candidates and "Results" in confusion.candidates[0]
+    assert not flags_of(g, "MISSING_QUESTION")
+    assert g.to_json()["questions"][1]["status"] == "unclear"
+
+
+def test_a_question_with_no_candidate_passage_is_missing(tmp_path) -> None:
+    text = f"# 1 Conv blocks vs MobileNet blocks\n\n{ANSWERS[0]}\n"
+    statuses = _statuses(text, tmp_path)
+    assert statuses["confusion"] == statuses["predictions"] == "missing"
+
+
+@pytest.mark.parametrize("answer", [
+    "$$\\frac{\\partial L}{\\partial w} = (p - y) h^T$$",
+    "dL/dW2 = (p - y) h^T",
+    "(b) mnist-1.2.2",
+    "[image: output of cell 4]",
+])
+def test_substance_of_an_answer(answer: str, tmp_path) -> None:
+    text = f"# 1 Conv blocks vs MobileNet blocks\n\n{ANSWERS[0]}\n\n# 3 Correct and wrong predictions\n\n{answer}\n"
+    assert _statuses(text, tmp_path)["predictions"] == "answered"
+
+
+def test_printed_output_is_substance(tmp_path) -> None:
+    d = doc(f"# 1 Conv blocks vs MobileNet blocks\n\n{ANSWERS[0]}\n\n# 3 Correct and wrong predictions\n\nx\n")
+    d.lines[-1] = Line("predicted: [7 2 1 0 4]", d.lines[-1].number, source="output")
+    from reportgen.grade.grader import grade_document
+
+    g = grade_document(d, course(tmp_path))
+    assert question(g, "predictions").status == "answered"
+
+
+# --- sentences ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The accuracy of C4 is 0.9848 whereas for C1+M3 it is 0.9877.",
+     [("accuracy", 0.9848, "c4", ""), ("accuracy", 0.9877, "c1m3", "")]),
+    ("The scores of A, B, C and D are 0.91, 0.92, 0.93 and 0.94 respectively.", []),  # no metric is named
+    ("The test accuracies of A, B and C are 0.91, 0.92 and 0.93 respectively.",
+     [("accuracy", 0.91, "A", "test"), ("accuracy", 0.92, "B", "test"), ("accuracy", 0.93, "C", "test")]),
+    ("C4 reaches 97.27 % test accuracy whereas the other reaches only 82.07 %.\n",
+     [("accuracy", 0.9727, "c4", "test"), ("accuracy", 0.8207, None, "test")]),
+    ("We compare C4 and C1+M3. C4 reaches 97.27 % test accuracy whereas the other reaches only 82.07 %.",
+     [("accuracy", 0.9727, "c4", "test"), ("accuracy", 0.8207, "c1m3", "test")]),
+    ("The final training accuracy of the MLP is 99.42 % and its validation accuracy 98.01 %.",
+     [("accuracy", 0.9942, "mlp", "train"), ("accuracy", 0.9801, "mlp", "val")]),
+    ("Their macro F1 scores are 0.9850 and 0.9786 respectively.",  # "their": no models named before
+     [("f1", 0.985, None, ""), ("f1", 0.9786, None, "")]),
+    ("We compare C4 with C1+M3. Their F1 scores are 0.9850 and 0.9786 respectively.",
+     [("f1", 0.985, "c4", ""), ("f1", 0.9786, "c1m3", "")]),
+    ("On the test set the MLP gets 0.97 and the CNN gets 0.99 accuracy.",
+     [("accuracy", 0.97, "mlp", "test"), ("accuracy", 0.99, "cnn", "test")]),
+    ("The accuracy (train, val, test) = (0.99, 0.95, 0.94) for the CNN.",
+     [("accuracy", 0.99, "cnn", "train"), ("accuracy", 0.95, "cnn", "val"), ("accuracy", 0.94, "cnn", "test")]),
+    ("The CNN's test/val accuracy is 0.9188/0.9231.",
+     [("accuracy", 0.9188, "cnn", "test"), ("accuracy", 0.9231, "cnn", "val")]),
+    ("Precision/recall/F1 of the MLP: 0.90/0.88/0.89.",
+     [("precision", 0.9, "mlp", ""), ("recall", 0.88, "mlp", ""), ("f1", 0.89, "mlp", "")]),
+    ("C1+M3 trails C4 by 1.21 points (97.31 vs 98.52 %).",
+     [("accuracy", 0.9731, "c1m3", ""), ("accuracy", 0.9852, "c4", "")]),
+    ("C4 98.12% vs C1+M3 97.45% (test).", [("accuracy", 0.9812, "c4", "test"), ("accuracy", 0.9745, "c1m3", "test")]),
+    ("F1 was 0.918 for the CNN; the plain MLP managed 0.886.", [("f1", 0.918, "cnn", ""), ("f1", 0.886, "mlp", "")]),
+    ("C4: 91.63 %, no BatchNorm: 91.05 %.",
+     [("accuracy", 0.9163, "c4", ""), ("accuracy", 0.9105, "no BatchNorm", "")]),
+    ("On the testing set C4 has an accuracy of 98.51 % and a macro recall of 98.49 %.",
+     [("accuracy", 0.9851, "c4", "test"), ("recall", 0.9849, "c4", "test")]),
+    ("GELU changed nothing (97.80 ± 0.09 % accuracy).", [("accuracy", 0.978, None, "")]),
+])
+def test_every_number_of_a_sentence_with_its_own_subject(text: str, expected: list[tuple]) -> None:
+    assert shown(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "With a learning rate of 0.01 and batch size 64 we trained for 10 epochs.",
+    "Accuracy improved by 2.3 % when adding dropout 0.5.",
+    "We used 20 % of the data for validation and an 80/20 split.",
+    "The gap between train and test accuracy shrinks from 5.5 to 1.2 points.",
+    "Its lowest recall is class 0 (0.0 %), most often mistaken for 3 (18 of 20).",
+    "C4 has 2.2× more parameters than C1+M3 at a similar accuracy.",
+    "The accuracy varies between 0.91 and 0.95 over seeds.",
+    "MSE loss 97.41 % and focal loss 97.02 % were tried.",
+    "Everything above 95 % is easy on MNIST; the last 2 % are hard.",
+    "Figure 3 shows the accuracy after epoch 5 in 2022.",
+    "A learning rate of 0.03 makes training unstable, while 0.0003 is too slow; accuracy falls.",
+])
+def test_numbers_that_are_not_claims(text: str) -> None:
+    assert shown(text) == []
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("The MLP gets ~87 % accuracy.", 0.86, 0.88),
+    ("Test accuracy is about 0.9.", 0.89, 0.91),
+    ("The accuracy was roughly 93 %.", 0.92, 0.94),
+    ("The accuracy was c. 97 %.", 0.96, 0.98),
+    ("Its accuracy stayed just under 50 %.", 0.48, 0.50),
+    ("The accuracy is nearly 99 %.", 0.97, 0.99),
+    ("Validation accuracy is > 92 %.", 0.92, 1.0),
+    ("It reaches an accuracy of over 95 %.", 0.95, 1.0),
+    ("It gets an accuracy of up to 92.4 %.", 0.0, 0.924),
+    ("The accuracy of C4 is at least 0.9.", 0.9, 1.0),
+])
+def test_hedged_numbers_are_approximate_with_bounds(text: str, low: float, high: float) -> None:
+    [claim] = claims(text)
+    assert claim.approximate and claim.low == pytest.approx(low) and claim.high == pytest.approx(high)
+    assert claim.to_json()["approximate"] and claim.to_json()["bounds"] == [claim.low, claim.high]
+
+
+def test_a_hedge_covers_a_list() -> None:
+    found = claims("C4 and C1+M3 reach around 0.93 and 0.95 accuracy.")
+    assert [(c.value, c.approximate) for c in found] == [(0.93, True), (0.95, True)]
+
+
+# --- tables -------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "fmt"), [
+    ("| Metric | C4 | C1+M3 |\n|---|---|---|\n| Test accuracy | 0.97 | 0.95 |\n", "markdown"),
+    ("|  | C4 | C1+M3 |\n|---|---|---|\n| Test accuracy | 0.97 | 0.95 |\n", "markdown"),
+    ("\tC4\tC1+M3\nTest accuracy\t0.97\t0.95\n", "html"),
+    ("                 C4         C1+M3\n  Test accuracy  0.97       0.95\n", "text"),
+])
+def test_models_as_columns(text: str, fmt: str) -> None:
+    assert shown(text, fmt) == [("accuracy", 0.97, "c4", "test"), ("accuracy", 0.95, "c1m3", "test")]
+
+
+def test_metrics_as_columns_with_the_split_in_the_row_label() -> None:
+    text = "| split | accuracy | loss |\n|---|---|---|\n| train | 0.60 | 1.14 |\n| test | 0.44 | 1.55 |\n"
+    assert shown(text) == [("accuracy", 0.6, None, "train"), ("loss", 1.14, None, "train"),
+                           ("accuracy", 0.44, None, "test"), ("loss", 1.55, None, "test")]
+
+
+@pytest.mark.parametrize(("text", "fmt"), [
+    ("|  | MLP |  | CNN |  |\n|---|---|---|---|---|\n|  | train | test | train | test |\n"
+     "| accuracy | 0.99 | 0.97 | 0.995 | 0.98 |\n", "markdown"),
+    ("Model\tAccuracy\t\nModel\ttrain\ttest\nMLP\t0.99\t0.97\nCNN\t0.995\t0.98\n", "html"),
+])
+def test_a_header_over_two_rows(text: str, fmt: str) -> None:
+    assert sorted(shown(text, fmt)) == sorted([("accuracy", 0.99, "mlp", "train"), ("accuracy", 0.97, "mlp", "test"),
+                                               ("accuracy", 0.995, "cnn", "train"), ("accuracy", 0.98, "cnn", "test")])
+
+
+def test_html_colspan_and_rowspan_keep_cells_in_their_columns() -> None:
+    from reportgen.grade.markup import html_lines
+
+    lines, _ = html_lines("<table><tr><th rowspan=2>Model</th><th colspan=2>Accuracy</th></tr><tr><th>train</th>"
+                          "<th>test</th></tr><tr><td>MLP</td><td>0.99</td><td>0.97</td></tr></table>",
+                          max_depth=50, max_lines=100)
+    assert lines[:3] == ["Model\tAccuracy\t", "Model\ttrain\ttest", "MLP\t0.99\t0.97"]
+
+
+def test_a_grid_of_one_metric_takes_it_from_the_line_above() -> None:
+    text = ("Validation accuracy after 20 epochs:\n\n| hidden \\ lr | 0.01 | 0.1 |\n|---|---|---|\n"
+            "| 50 | 0.39 | 0.47 |\n| 100 | 0.41 | 0.50 |\n")
+    assert [(m, v, s) for m, v, _, s in shown(text)] == [("accuracy", 0.39, "val"), ("accuracy", 0.47, "val"),
+                                                        ("accuracy", 0.41, "val"), ("accuracy", 0.5, "val")]
+
+
+def test_dot_leaders_and_labelled_lines_under_a_metric() -> None:
+    assert shown("Test accuracy:\nC4 ........ 0.9846\nC1+M3 ..... 0.9790\n") == [
+        ("accuracy", 0.9846, "c4", ""), ("accuracy", 0.979, "c1m3", "")]
+
+
+def test_a_table_row_labelled_with_a_loss_function_is_a_setting() -> None:
+    text = "| Change | Test accuracy (%) |\n|---|---|\n| baseline | 97.91 |\n| loss = focal | 97.80 |\n"
+    assert shown(text) == [("accuracy", 0.9791, "baseline", "test"), ("accuracy", 0.978, "loss = focal", "test")]
+
+
+# --- matrices -----------------------------------------------------------------------------------------------------
+
+MATRIX_C4 = "| | 0 | 1 | 2 |\n|---|---|---|---|\n| 0 | 30 | 2 | 1 |\n| 1 | 3 | 28 | 2 |\n| 2 | 1 | 2 | 31 |"  # 0.89
+MATRIX_C1M3 = "| | 0 | 1 | 2 |\n|---|---|---|---|\n| 0 | 25 | 7 | 1 |\n| 1 | 3 | 27 | 3 |\n| 2 | 1 | 4 | 29 |"  # 0.81
+
+
+def test_two_matrices_under_one_heading_pair_with_their_models_accuracies(tmp_path) -> None:
+    text = (f"# 2 Confusion matrices, recall and accuracy\n\nTable 1: Confusion matrix of C4.\n\n{MATRIX_C4}\n\n"
+            f"Table 2: Confusion matrix of C1+M3.\n\n{MATRIX_C1M3}\n\n"
+            "The test accuracy of C4 is 0.89 and that of C1+M3 is 0.81.\n")
+    g = grade(text, course(tmp_path))
+    assert [m.run for m in g.matrices] == ["c4", "c1m3"]
+    assert flags_of(g, "ACCURACY_MISMATCH") == []
+    swapped = text.replace("C4 is 0.89 and that of C1+M3 is 0.81", "C4 is 0.81 and that of C1+M3 is 0.89")
+    assert len(flags_of(grade(swapped, course(tmp_path)), "ACCURACY_MISMATCH")) == 2
+
+
+def test_a_caption_below_a_matrix_that_heads_the_next_table_is_not_its_caption(tmp_path) -> None:
+    text = (f"# 2 Confusion matrices, recall and accuracy\n\nFigure 4: Confusion matrix of C4\n{MATRIX_C4}\n"
+            f"Figure 5: Confusion matrix of C1+M3\n{MATRIX_C1M3}\n")
+    g = grade(text, course(tmp_path))
+    assert [m.run for m in g.matrices] == ["c4", "c1m3"]
+
+
+def test_an_approximate_accuracy_is_checked_against_its_bounds(tmp_path) -> None:
+    near = grade(f"# 2 Confusion matrices, recall and accuracy\n\nC4's accuracy is about 89 %.\n\n{MATRIX_C4}\n",
+                 course(tmp_path))
+    far = grade(f"# 2 Confusion matrices, recall and accuracy\n\nC4's accuracy is about 95 %.\n\n{MATRIX_C4}\n",
+                course(tmp_path))
+    assert flags_of(near, "ACCURACY_MISMATCH") == [] and len(flags_of(far, "ACCURACY_MISMATCH")) == 1
+
+
+def test_a_row_normalised_matrix() -> None:
+    from reportgen.grade.tables import find_matrices
+
+    text = "      0     1     2\n0  0.95  0.03  0.02\n1  0.10  0.85  0.05\n2  0.00  0.04  0.96\n"
+    [m] = find_matrices(doc(text), lambda first, last=None: "")
+    assert m.normalized and m.cells[1][1] == pytest.approx(0.85) and m.to_json()["accuracy"] is None
+    [pct] = find_matrices(doc("95.0 3.0 2.0\n10.0 85.0 5.0\n0.0 4.0 96.0\n"), lambda first, last=None: "")
+    assert pct.normalized and pct.cells[0] == pytest.approx([0.95, 0.03, 0.02])
+
+
+# --- pages --------------------------------------------------------------------------------------------------------
+
+
+def test_a_two_column_page_is_read_column_by_column() -> None:
+    from reportgen.grade.columns import split_columns
+
+    left = [f"left column words line {k} here" for k in range(14)]
+    right = [f"Right column words line {k} there" for k in range(14)]
+    page = [f"{a:<40}    {b}" for a, b in zip(left, right, strict=True)]
+    assert split_columns(page) == [*left, "", *right]
+    single = ["one long line of prose that runs across the whole width of the page and does not stop " * 1] * 14
+    assert split_columns(single) == single
