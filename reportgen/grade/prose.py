@@ -55,7 +55,9 @@ UNITS = (r"epochs?|iterations?|iters?|steps?|layers?|images?|samples?|examples?|
          r"heads?|nodes?|hidden|words?|tokens?|configurations?|configs?|models?|experiments?|students?|digits?|"
          r"lines?|cells?|pages?|figures?|plots?|rows?|columns?|th|st|nd|rd|GB|MB|KB|GiB|MiB|cores?|threads?|"
          r"workers?|gpus?|cpus?|bits?|bytes?|hz|mhz|ghz|flops|macs|multiply|mult-adds|percentiles?|out\s+of|of\s+\d+")
-UNIT_AFTER = re.compile(rf"^\s*(?:-\s*)?(?:{UNITS})\b", re.IGNORECASE)
+UNIT_AFTER = re.compile(rf"^\s*(?:-\s*)?(?:(?:test(?:ing)?|train(?:ing)?|val(?:idation)?|held-out|more|new|extra|other|"
+                        rf"different|unseen|correctly|wrongly|misclassified|labelled|labeled)\s+)?(?:{UNITS})\b",
+                        re.IGNORECASE)
 # A number that names something rather than measures it: "Figure 3", "epoch 5", "class 7", "top-5".
 NAMES = (r"fig(?:ure)?s?\.?|tables?|tab\.|sections?|sec\.|eqs?\.?|equations?|chapters?|pages?|p\.|steps?|epochs?|"
          r"iterations?|layers?|blocks?|class(?:es)?|digits?|labels?|seeds?|runs?|folds?|questions?|q|tasks?|parts?|"
@@ -418,7 +420,7 @@ def _metric_for(value: _Value, metrics: list[_Metric], values: list[_Value], tex
             return after[0], True  # "93.6 training accuracy", "97 % accuracy", "97.8 ± 0.1 % accuracy"
     if previous is not None and not any(m.start > previous.end and m.end <= value.start for m in metrics):
         return previous, False  # the metric carries over
-    if previous is None and len({m.metric for m in after}) == 1:
+    if previous is None and len({m.metric for m in after}) == 1 and (value.pct or "." in value.written):
         return after[0], False  # "the MLP gets 0.97 and the CNN gets 0.99 accuracy": the sentence's one metric
     return None, False
 

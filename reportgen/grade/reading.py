@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from reportgen.errors import ReportReadError
-from reportgen.grade.columns import split_columns
 from reportgen.grade import conflicts
+from reportgen.grade.columns import split_columns
 from reportgen.grade.docx import docx_lines
 from reportgen.grade.markup import html_lines
 from reportgen.grade.model import Document, Line, Location
