@@ -90,7 +90,7 @@ def _rows(following: list[Line], is_prose_claim, explicit: bool = False) -> list
         if explicit and not row_line.text.strip():
             break
         if not any(cell_number(c.text) for c in row):
-            if not row_line.text.strip() or re.fullmatch(r"\s*\|?[-:| ]+\|?\s*", row_line.text):
+            if not row_line.text.strip() or _is_rule(row_line.text):
                 continue
             if row_line.text.rstrip().endswith(":") or len(row) >= 2 and any(_header_metric(c.text) for c in row):
                 break  # "Validation accuracy, 100 hidden units:" or a header: the next table begins
@@ -241,7 +241,7 @@ def _merge_header_rows(header: list[Cell], following: list[Line]) -> tuple[list[
     Returns the merged header and how many rows it took beyond the first."""
     taken = 0
     for k, line in enumerate(following):
-        if re.fullmatch(r"\s*\|?[-:| ]+\|?\s*", line.text):
+        if _is_rule(line.text):
             continue  # a Markdown rule
         below = explicit_cells(line.text) if ("|" in line.text or "\t" in line.text) else []
         if len(below) != len(header) or any(cell_number(c.text) for c in below) or not any(c.text for c in below):
@@ -296,3 +296,10 @@ def _column_for(cell: Cell, row: list[Cell], header: list[Cell], row_text: str, 
         return min(overlapping, key=lambda h: abs(h.centre - cell.centre))
     nearest = min(header, key=lambda h: abs(h.centre - cell.centre))
     return nearest if abs(nearest.centre - cell.centre) <= 12 else None
+
+
+def _is_rule(text: str) -> bool:
+    """A Markdown table's rule ("|---|:---:|"): dashes, colons, pipes and spaces only (a set test, not a regex: a
+    regex over a long line of spaces backtracks)."""
+    stripped = text.strip()
+    return bool(stripped) and "-" in stripped and set(stripped) <= set("-:| ")

@@ -77,8 +77,16 @@ def _close(a: str, b: str) -> bool:
 def matched(wanted: set[str], have: set[str]) -> set[str]:
     """The tokens of ``wanted`` that ``have`` holds, exactly or within a typo."""
     found = wanted & have
-    for w in wanted - found:
-        if any(_close(w, h) for h in have):
+    rest = [w for w in wanted - found if len(w) >= 5]
+    if not rest:
+        return found
+    # A typo keeps the first letter and needs five letters (see _close): compare only such pairs.
+    by_first: dict[str, list[str]] = {}
+    for h in have:
+        if len(h) >= 5:
+            by_first.setdefault(h[0], []).append(h)
+    for w in rest:
+        if any(_close(w, h) for h in by_first.get(w[0], ())):
             found.add(w)
     return found
 
