@@ -354,3 +354,24 @@ def test_a_two_column_page_is_read_column_by_column() -> None:
     assert split_columns(page) == [*left, "", *right]
     single = ["one long line of prose that runs across the whole width of the page and does not stop " * 1] * 14
     assert split_columns(single) == single
+
+
+def test_numbers_read_from_an_image_weigh_less(tmp_path) -> None:
+    from reportgen.grade.grader import grade_document
+
+    d = doc(f"# 2 Confusion matrices, recall and accuracy\n\n{MATRIX_C4}\n\nx\ny\n")
+    d.lines[-2] = Line("Test accuracy: 0.95", d.lines[-2].number, source="image")
+    d.lines[-1] = Line("Test loss: -0.3", d.lines[-1].number, source="image")
+    g = grade_document(d, course(tmp_path))
+    assert [c.source for c in g.claims] == ["image", "image"] and g.claims[0].to_json()["source"] == "image"
+    [mismatch] = flags_of(g, "ACCURACY_MISMATCH")
+    [impossible] = flags_of(g, "IMPOSSIBLE_VALUE")
+    assert mismatch.severity == impossible.severity == "warning" and "read from an image" in mismatch.message
+
+
+def test_val_test_gap_gives_hedges_the_benefit_of_the_doubt(tmp_path) -> None:
+    quiet = grade("# 1 Conv blocks vs MobileNet blocks\n\nValidation accuracy: about 96 %\nTest accuracy: 90 %\n",
+                  course(tmp_path))
+    loud = grade("# 1 Conv blocks vs MobileNet blocks\n\nValidation accuracy: 97 %\nTest accuracy: 90 %\n",
+                  course(tmp_path))
+    assert flags_of(quiet, "VAL_TEST_GAP") == [] and len(flags_of(loud, "VAL_TEST_GAP")) == 1

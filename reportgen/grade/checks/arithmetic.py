@@ -181,7 +181,10 @@ def impossible_value(f: Findings) -> list[Flag]:
             bad = not -1e-12 <= claim.value <= 1 + 1e-12
             why = f"{claim.metric} outside 0–100 %"
         if bad:
-            flags.append(flag("IMPOSSIBLE_VALUE", "error", f"{claim.metric} {claim.as_written}: {why}",
+            # A number read from a picture may be misread ("0.97" as "097"): a warning, not an error.
+            image = claim.source == "image"
+            flags.append(flag("IMPOSSIBLE_VALUE", "warning" if image else "error",
+                              f"{claim.metric} {claim.as_written}: {why}{' (read from an image)' if image else ''}",
                               claim.context, claim.location.line, str(claim.location)))
     for f1 in [c for c in f.claims if c.metric == "f1"]:
         p = _partner(f, f1, "precision")

@@ -33,7 +33,9 @@ def val_test_gap(f: Findings) -> list[Flag]:
     flags = []
     limit = f.grading.val_test_gap
     for pairs in by_block.values():
-        wide = [(v, t) for v, t in pairs if v.value - t.value > limit]
+        # Rounding and hedges are given the benefit of the doubt: the gap counts from the lowest value the
+        # validation claim allows to the highest the test claim allows.
+        wide = [(v, t) for v, t in pairs if v.interval[0] - t.interval[1] > limit]
         if not wide:
             continue
         val, test = max(wide, key=lambda p: p[0].value - p[1].value)
