@@ -7,10 +7,9 @@ metric, subject, split and hedge.
     "93.6 training accuracy and 92.6 validation accuracy"               -> the metric after each number
     "just under 50 %", "~87 %", "> 92 %"                                -> approximate, with the bounds the words allow
 
-A number is a claim only when a metric governs it and it is not something else: a hyperparameter ("lr of 0.01",
-"batch size 64"), a count ("10 epochs", "60,000 images"), a difference ("improved by 2 %"), a spread ("± 0.3"),
-a share of the data ("20 % of the data"), a range, a year, a figure or table number, or part of a name ("C4",
-"Model 1.2.1").
+A number is a claim only when a metric governs it and it is a result (:mod:`reportgen.grade.numbers` leaves out
+hyperparameters, counts, spreads, ranges, ...): not a difference ("improved by 2 %", "a gap of 5.5 points") nor one
+class's value ("recall of class 3"). Lists and their pairings are read by :mod:`reportgen.grade.lists`.
 """
 
 from __future__ import annotations
@@ -18,25 +17,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reportgen.grade.metric_words import (
-    BOUNDED,
-    METRIC,
-    METRIC_ANY,
-    QUALIFIER,
-    SPLIT,
-    hedge_after,
-    hedge_before,
-    make_claim,
-    metric_of,
-    split_of,
+from reportgen.grade.lists import (
+    METRIC_WORD,
+    RESPECTIVELY,
+    clause_of,
+    labelled_lists,
+    pair_lists,
+    pair_the_two,
+    respectively_at,
+    share_trailing_subject,
+    value_lists,
 )
+from reportgen.grade.metric_words import METRIC, QUALIFIER, SPLIT, make_claim, metric_of, split_of
 from reportgen.grade.model import Claim
+from reportgen.grade.numbers import Value, find_values, plausible, setting_spans
 from reportgen.grade.passages import Passage
-from reportgen.grade.settings import PATTERNS as SETTING_PATTERNS
 from reportgen.grade.subjects import Mention, Subjects
 
-NUMBER = re.compile(r"(?<![\w.,:^])(?P<value>[-+]?(?:\d+\.\d+|\.\d+|\d+))(?:[eE][-+]?\d+)?(?![\w]|\.\d|,\d{3})"
-                    r"(?:\s*(?P<pct>%|percent\b|per\s*cent\b))?")
 METRIC_MENTION = re.compile(rf"(?P<qual>(?:\b{QUALIFIER}\b\.?[\s_-]*){{0,4}})\b(?:{METRIC})(?![\w-])"
                             r"(?P<after>\s*\((?:macro|micro|weighted|test|val|validation|train|training)\))?",
                             re.IGNORECASE)
@@ -48,43 +45,6 @@ DERIVED_BEFORE = re.compile(r"(?:\b(?:knn|k-nn|\d+-nn|top-?[2-9]|delta|change\s+
 DERIVED_AFTER = re.compile(r"^\s*(?:per\s+(?:\d|[\d.]+\s*[kKM]\b|param|parameter|million|thousand|flop|mac|second|"
                            r"sec\b|minute|epoch|image|sample|weight)|gain|drop|difference|gap|improvement|increase|"
                            r"decrease|curves?\s+(?:of|for)\s|/)", re.IGNORECASE)
-UNITS = (r"epochs?|iterations?|iters?|steps?|layers?|images?|samples?|examples?|instances?|classes|class|batch(?:es)?|"
-         r"seeds?|runs?|trials?|repeats?|neurons?|units?|filters?|channels?|kernels?|params?|parameters?|weights?|"
-         r"features?|dim(?:ension)?s?|pixels?|px|points?|pp|p\.p\.|percentage\s+points?|times|x|×|fold|folds|"
-         r"minutes?|mins?|seconds?|secs?|s|ms|hours?|hrs?|h|k|K|M|B|million|thousand|billion|kb|mb|gb|blocks?|"
-         r"heads?|nodes?|hidden|words?|tokens?|configurations?|configs?|models?|experiments?|students?|digits?|"
-         r"lines?|cells?|pages?|figures?|plots?|rows?|columns?|th|st|nd|rd|GB|MB|KB|GiB|MiB|cores?|threads?|"
-         r"workers?|gpus?|cpus?|bits?|bytes?|hz|mhz|ghz|flops|macs|multiply|mult-adds|percentiles?|out\s+of|of\s+\d+")
-UNIT_AFTER = re.compile(rf"^\s*(?:-\s*)?(?:(?:test(?:ing)?|train(?:ing)?|val(?:idation)?|held-out|more|new|extra|other|"
-                        rf"different|unseen|correctly|wrongly|misclassified|labelled|labeled)\s+)?(?:{UNITS})\b",
-                        re.IGNORECASE)
-# A number that names something rather than measures it: "Figure 3", "epoch 5", "class 7", "top-5".
-NAMES = (r"fig(?:ure)?s?\.?|tables?|tab\.|sections?|sec\.|eqs?\.?|equations?|chapters?|pages?|p\.|steps?|epochs?|"
-         r"iterations?|layers?|blocks?|class(?:es)?|digits?|labels?|seeds?|runs?|folds?|questions?|q|tasks?|parts?|"
-         r"problems?|exercises?|items?|rows?|columns?|cells?|lines?|experiments?|configurations?|configs?|settings?|"
-         r"variants?|variations?|models?|networks?|architectures?|arch\.|cases?|options?|groups?|teams?|version|v|"
-         r"ranks?|number|no\.|#|top|k|n")
-# ... or a hyperparameter's value: "k = 5", "gamma of 0.1", "dropout rate: 0.5".
-HYPERPARAMETERS = (r"gamma|step[_ ]size|momentum|weight[_ ]decay|patience|alpha|beta|lambda|temperature|stride|"
-                   r"padding|kernel(?:[_ ]size)?|channels?|filters?|neurons?|units?|hidden(?:[_ ]size)?|heads?|"
-                   r"dim(?:ension)?s?|width|depth|size|dropout(?:[_ ]rate)?|lr|learning[_ ]rate|batch(?:[_ ]size)?|bs|"
-                   r"wd|eps|epsilon|threshold|scale|factor|splits?|ratios?|epochs?|iterations?|steps?|layers?|seeds?|"
-                   r"k|n|p")
-PERCENT_SETTING = re.compile(r"\b(?:dropout|split|ratio|rate|p)\b", re.IGNORECASE)  # settings that can be a percentage
-NAMING_BEFORE = re.compile(
-    rf"(?:\b(?:{NAMES})[-\s]*#?\s*\(?|\b(?:{HYPERPARAMETERS})\s*(?:[:=]|of|is|was|to|from|set\s+to|equal\s+to)?\s*\(?|"
-    r"(?<![\w.])\d+(?:\.\d+)?\s*(?:[x×*/^:]|[-–]|of|out\s+of)\s*|\bbetween\s+(?:[\d.]+\s*%?\s+and\s+)?|\[\s*|±\s*|\+/-\s*|\+-\s*|\bstd\.?\s*(?:of|=|:)?\s*|"
-    r"\bsd\s*[=:]?\s*|σ\s*=?\s*|\bby\s+(?:about\s+|around\s+|roughly\s+|almost\s+|nearly\s+|over\s+)?|"
-    r"\b(?:gain|drop|increase|decrease|improvement|difference|gap|margin|boost|reduction|rise|fall|jump|decline|"
-    r"lead)\s+of\s+(?:about\s+|around\s+|roughly\s+|almost\s+|nearly\s+|over\s+)?)$",
-    re.IGNORECASE)
-NAMING_AFTER = re.compile(
-    r"^(?:\s*(?:[x×*/:]\s*\d|[-–]\s*\d|,\d)|\s?[x×](?![\w.])|"  # 28x28, 60/20, 0.9-0.95, 2.2×
-    r"\s*%?\s*(?:of|for|as)\s+(?:the\s+)?(?:whole\s+|full\s+|original\s+|total\s+)?(?:data|dataset|training|train|"
-    r"test(?:ing)?|validation|val|images|samples|examples|set|split)\b|"  # "20 % of the data": a share of it
-    r"\s*%?\s*(?:points?|pp\b|percentage|higher|lower|more\b(?!\s+than)|less\b(?!\s+than)|better|worse|"
-    r"improvement|increase|decrease|drop|gain|faster|slower|fewer|larger|smaller))",
-    re.IGNORECASE)
 SPREAD = re.compile(r"^\s*%?\s*\(?\s*(?:±|\+/-|\+-|std\.?|sd)\s*[=:]?\s*\d*\.?\d+\s*%?\s*\)?")  # "± 0.09 %"
 PER_CLASS = re.compile(r"\b(?:class(?:es)?|digits?|labels?|categor(?:y|ies))\s+['\"“]?[\w-]{1,20}['\"”]?\s*[:(=]?\s*$|"
                        r"\bfor\s+(?:the\s+)?(?:class|digit|label)\s+\S+\s+(?:is|was|of)?\s*$", re.IGNORECASE)
@@ -92,24 +52,11 @@ PER_CLASS_BEFORE = re.compile(r"\b(?:on|for|of)\s+(?:the\s+)?(?:class|digit|labe
                               r"\s*[:,]?\s*$", re.IGNORECASE)
 DIFFERENCE = re.compile(r"\b(?:gap|difference|delta|drop|gain|improvement|margin|increase|decrease|reduction)\b",
                         re.IGNORECASE)
-YEAR = re.compile(r"^(?:19|20)\d\d$")
-# Where a clause ends: a subject named after it belongs to the next one.
-CLAUSE_BREAK = re.compile(r";|,|\b(?:whereas|while|but|although|though|however|and|or|compared\s+(?:to|with)|versus|"
-                          r"vs\.?|than)\b", re.IGNORECASE)
 LOOSE = re.compile(r"[,;]|\b(?:and|or|but|while|whereas|although|however|than|respectively)\b", re.IGNORECASE)
-RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
-LIST_GLUE = re.compile(r"^(?:\s*(?:,|and|or|&|/|;|vs\.?|versus|against)\s*)+$|^\s*,?\s*(?:and|or)?\s*$", re.IGNORECASE)
 TRAILING_SUBJECT = re.compile(r"^\s*\)?\s*(?:\(\s*|(?:for|with|by|of|on|from|using|in|under)\s+"
                               r"(?:the\s+|our\s+|a\s+)?)$", re.IGNORECASE)
 
 
-@dataclass
-class _Value:
-    start: int
-    end: int  # after the number and its % sign
-    written: str
-    pct: bool
-    hedge: tuple[float | None, float | None] | None
 
 
 @dataclass
@@ -146,21 +93,21 @@ class SentenceReader:
         models = [m for m in mentions if m.kind in ("run", "name", "anaphor")]
         real = [m for m in models if m.kind != "anaphor"]
         datasets = [m for m in mentions if m.kind == "dataset"]
-        settings = _setting_spans(text)
+        settings = setting_spans(text)
         metrics = _metrics(text)
-        values = _values(text, mentions, settings)
+        values = find_values(text, mentions, settings)
         out = []
         if not values:
             named.extend(real)
             return out, (metrics[-1] if metrics else carried)
         respective = RESPECTIVELY.search(text) is not None
-        metric_pairs = _pair_lists(metrics, values, text, before=_respectively_at(text)) \
+        metric_pairs = pair_lists(metrics, values, text, before=respectively_at(text)) \
             if respective and len(metrics) > 1 else {}
-        subject_pairs = _pair_lists(real, values, text, strict=not respective, before=_respectively_at(text),
+        subject_pairs = pair_lists(real, values, text, strict=not respective, before=respectively_at(text),
                                     comparison=True) if len(real) > 1 else {}
-        labelled = _labelled_lists(values, text)  # "(train, val, test) = (0.99, 0.95, 0.94)", "test/val ... 0.91/0.93"
-        subject_pairs = _pair_the_two(values, text, named, real) | subject_pairs
-        lists = _value_lists(values, text)  # a value -> the first value of the list it is in ("0.99 and 0.95")
+        labelled = labelled_lists(values, text)  # "(train, val, test) = (0.99, 0.95, 0.94)", "test/val ... 0.91/0.93"
+        subject_pairs = pair_the_two(values, text, named, real) | subject_pairs
+        lists = value_lists(values, text)  # a value -> the first value of the list it is in ("0.99 and 0.95")
         for i, first in lists.items():
             if values[i].hedge is None and values[first].hedge is not None:
                 values[i].hedge = values[first].hedge  # "around 0.93 and 0.95": the hedge is the whole list's
@@ -176,13 +123,13 @@ class SentenceReader:
                     metric = carried  # "The MLP reaches only 82.07 %." after a sentence about accuracy
                 elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent, bool(datasets)):
                     metric = _Metric(0, 0, "accuracy", "", False)  # "C4 98.12 % vs C1+M3 97.45 % (test)"
-            if metric is not None and not tight and DIFFERENCE.search(text[slice(*_clause(text, value.start))]):
+            if metric is not None and not tight and DIFFERENCE.search(text[slice(*clause_of(text, value.start))]):
                 metric = None  # "(train/test gap 5.5 points vs 4.2 for the CNN)": a difference, not the metric
             if metric is not None and (PER_CLASS.search(text[max(metric.end, value.start - 40):value.start])
                                        or metric.start > 0 and PER_CLASS_BEFORE.search(text[max(0, metric.start - 30):
                                                                                              metric.start])):
                 metric = None  # "its lowest recall is class 0 (0.0 %)": one class's value, not the model's
-            if metric is None or metric.derived or not _plausible(metric.metric, value, tight):
+            if metric is None or metric.derived or not plausible(metric.metric, value, tight):
                 bound.append(None)
                 continue
             subject = subject_pairs.get(i)
@@ -206,10 +153,10 @@ class SentenceReader:
             dataset = _nearest(value, datasets, text)
             # The settings stated since the number before it, up to the end of its clause.
             lo = values[i - 1].end if i else 0
-            hi = _clause(text, value.start)[1]
+            hi = clause_of(text, value.start)[1]
             stated = " ".join(text[a:b] for a, b in settings if lo <= a and b <= hi)
             out.append((claim, subject, dataset, stated))
-        _share_trailing_subject(out, values, bound, lists, text)
+        share_trailing_subject(out, values, bound, lists, text)
         named.extend(real)
         return out, (metrics[-1] if metrics else carried)
 
@@ -227,7 +174,7 @@ LABELLED_VALUE = re.compile(r"[:=]\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.
 IT = re.compile(r"^(?:its?|their|this (?:model|network|one)|the model|the network)$", re.IGNORECASE)
 
 
-def _carries(value: _Value, models: list[Mention], text: str) -> bool:
+def _carries(value: Value, models: list[Mention], text: str) -> bool:
     """Whether a number in a sentence that names no metric is the metric of the sentences before it: a model's
     result ("The MLP reaches only 82.07 %", "no dropout: 97.02 %"), not any percentage ("20 % of the data")."""
     if not (value.pct or "." in value.written):
@@ -235,27 +182,11 @@ def _carries(value: _Value, models: list[Mention], text: str) -> bool:
     return bool(models) or bool(ACHIEVE.search(text)) or bool(KEY_VALUE.match(text.strip()))
 
 
-LABEL_WORD = rf"(?:test(?:ing)?|val(?:idation)?|dev|train(?:ing)?|{METRIC_ANY})"
-METRIC_WORD = re.compile(rf"(?:{METRIC})", re.IGNORECASE)
-LABEL_LIST = re.compile(rf"\(\s*({LABEL_WORD}(?:\s*[,/;]\s*(?:and\s+)?{LABEL_WORD})+)\s*\)|"
-                        rf"\b({LABEL_WORD}(?:\s*/\s*{LABEL_WORD})+)\b", re.IGNORECASE)
 
 
-def _labelled_lists(values: list[_Value], text: str) -> dict[int, str]:
-    """Values paired with a list of splits or metrics written before them: "(train, val, test) = (0.99, 0.95,
-    0.94)", "test/val accuracy of 0.91/0.93", "precision/recall/F1: 0.90/0.88/0.89"."""
-    out: dict[int, str] = {}
-    runs = _runs(values, text, lambda v: (v.start, v.end))
-    for m in LABEL_LIST.finditer(text):
-        labels = [w.strip() for w in re.split(r"\s*[,/;]\s*(?:and\s+)?", m.group(1) or m.group(2)) if w.strip()]
-        run = next((r for r in runs if values[r[0]].start >= m.end() and len(r) == len(labels)
-                    and values[r[0]].start - m.end() <= 40), None)
-        if run is not None:
-            out.update({index: labels[k] for k, index in enumerate(run)})
-    return out
 
 
-def _default_accuracy(value: _Value, models: list[Mention], text: str, percent: bool, datasets: bool) -> bool:
+def _default_accuracy(value: Value, models: list[Mention], text: str, percent: bool, datasets: bool) -> bool:
     """A percentage that a named model gets (or that is got on a named dataset), with no metric anywhere near:
     accuracy, the one metric a report states without naming it ("the last layer only gives about 93 %", "C4 98.12 %
     vs C1+M3 97.45 % (test)", "BN before ReLU: 91.63 %", "a new last layer: 94.10 % on MNIST"). ``percent``: the
@@ -265,67 +196,6 @@ def _default_accuracy(value: _Value, models: list[Mention], text: str, percent: 
     return bool(ACHIEVE.search(text) or SPLIT.search(text) or LABELLED_VALUE.search(text[:value.start + 1]))
 
 
-def _share_trailing_subject(out: list, values: list[_Value], bound: list[Mention | None], lists: dict[int, int],
-                            text: str) -> None:
-    """ "(0.99, 0.95, 0.94) for the CNN": the model named after a list of numbers is the subject of them all."""
-    firsts: dict[int, list[int]] = {}
-    for index, first in lists.items():
-        firsts.setdefault(first, []).append(index)
-    for members in firsts.values():
-        last = max(members)
-        if len(members) < 2 or last >= len(bound) or bound[last] is None:
-            continue
-        trailing = bound[last]
-        if trailing.start < values[last].end or any(bound[k] not in (None, trailing) for k in members):
-            continue
-        for entry in out:
-            claim = entry[0]
-            k = next((k for k in members if values[k].written == claim.as_written.rstrip("%")
-                      and entry[1] is None), None)
-            if k is not None:
-                claim.subject = trailing.text
-                out[out.index(entry)] = (claim, trailing, *entry[2:])
-
-
-def _respectively_at(text: str) -> int:
-    m = RESPECTIVELY.search(text)
-    return m.end() if m else len(text)
-
-
-def _value_lists(values: list[_Value], text: str) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for run in _runs(values, text, lambda v: (v.start, v.end)):
-        for index in run:
-            out[index] = run[0]
-    return out
-
-
-THEIR = re.compile(r"\btheir\b", re.IGNORECASE)
-THE_TWO = re.compile(r"\b(?:the\s+two(?:\s+models|\s+networks)?|both(?:\s+models|\s+networks)?)\s+"
-                     r"(?:are|were|reach(?:ed)?|get|got|give|gave|score|scored|achieve|achieved|have|had)\b",
-                     re.IGNORECASE)
-
-
-def _pair_the_two(values: list[_Value], text: str, before: list[Mention], here: list[Mention]) -> dict[int, Mention]:
-    """ "the two are around 0.93 and 0.95": the last two models named (in earlier sentences, ``before``, or in this
-    one before the words, ``here``), in order."""
-    m = THE_TWO.search(text) or (RESPECTIVELY.search(text) and THEIR.search(text))
-    if not m:
-        return {}
-    lo, hi = _clause(text, m.start())
-    if any(lo <= h.start < m.start() for h in here):
-        return {}  # "for the CNN the two are 99.71 % and 99.20 %": two numbers of the CNN, not two models
-    distinct: list[Mention] = []
-    for mention in [*before, *(h for h in here if h.end <= m.start())]:
-        key = (mention.run or mention.text).lower()
-        distinct = [d for d in distinct if (d.run or d.text).lower() != key] + [mention]
-    run = next((r for r in _runs(values, text, lambda v: (v.start, v.end)) if values[r[0]].start > m.end()), None)
-    if run is None or len(run) < 2 or len(distinct) < len(run):
-        return {}
-    return {index: distinct[len(distinct) - len(run) + k] for k, index in enumerate(run)}
-
-
-# A loss function names a setting, not a value of the loss: "MSE loss", "focal loss", "loss = focal", "loss: mse".
 LOSS_FUNCTION_BEFORE = re.compile(r"\b(?:mse|mae|focal|cross[- ]?entropy|ce|nll|hinge|bce|l1|l2|huber|smooth(?:ed)?|"
                                   r"contrastive|triplet|kl|kld|categorical|binary|custom|weighted|dice)[\s-]*$",
                                   re.IGNORECASE)
@@ -347,55 +217,10 @@ def _metrics(text: str) -> list[_Metric]:
     return out
 
 
-def _setting_spans(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for patterns in SETTING_PATTERNS.values():
-        for pattern in patterns:
-            spans.extend((m.start(), m.end()) for m in pattern.finditer(text))
-    return spans
 
 
-def _values(text: str, mentions: list[Mention], settings: list[tuple[int, int]]) -> list[_Value]:
-    taken = [(m.start, m.end) for m in mentions if m.kind != "anaphor"] + settings
-    out = []
-    for m in NUMBER.finditer(text):
-        a, b = m.start("value"), m.end("value")
-        if any(s <= a and b <= e for s, e in taken):
-            continue  # part of a name ("C4", "Model 2") or a stated hyperparameter ("lr = 0.01")
-        before, after = text[max(0, a - 40):a], text[m.end():]
-        naming = NAMING_BEFORE.search(before)
-        if naming and re.search(r"\b(?:without|no|w/o|removing|remove[sd]?)\s+\S+\s*$", before, re.IGNORECASE):
-            naming = None  # "without dropout 98.97 %": no dropout rate here; the number is the result
-        if naming and m.group("pct") and not PERCENT_SETTING.search(naming.group(0)) \
-                and re.search(rf"\b(?:{HYPERPARAMETERS})\b", naming.group(0), re.IGNORECASE) \
-                and (":" in naming.group(0) or not re.search(rf"\b(?:{NAMES})\b", naming.group(0), re.IGNORECASE)):
-            naming = None  # "width 98.1 %", "a new last layer: 94.10 %": no width is a percentage; it is a result
-        if re.search(r"(?<![\w.])\d*\.\d+\s*/\s*$", before) or re.match(r"\s*/\s*\d*\.\d", text[b:]):
-            naming = naming if not re.search(r"\.\d", m.group("value")) else None  # "0.9998 / 0.9995": two values
-        elif NAMING_AFTER.match(text[b:]):
-            continue
-        if naming or UNIT_AFTER.match(text[b:] if not m.group("pct") else ""):
-            continue
-        if YEAR.match(m.group("value")):
-            continue
-        hedge = hedge_before(before) or hedge_after(after)
-        out.append(_Value(a, m.end(), m.group("value"), bool(m.group("pct")), hedge))
-    return out
 
 
-def _plausible(metric: str, value: _Value, tight: bool) -> bool:
-    try:
-        x = float(value.written)
-    except ValueError:
-        return False
-    if metric in BOUNDED:
-        if x < 0:
-            return False
-        if not tight and not value.pct and x < 0.05:
-            return False  # "0.0003 is too slow": a learning rate near a metric, not an accuracy of 0.03 %
-        # A bare small integer is a count or a rank ("in 3 of the 4 runs"), not an accuracy of 3 %.
-        return value.pct or "." in value.written or 10 <= x
-    return True
 
 
 def _between_is_tight(text: str) -> bool:
@@ -403,7 +228,7 @@ def _between_is_tight(text: str) -> bool:
     return len(text.split()) <= 8 and not LOOSE.search(text) and not re.search(r"[.!?](?:\s|$)", text)
 
 
-def _metric_for(value: _Value, metrics: list[_Metric], values: list[_Value], text: str
+def _metric_for(value: Value, metrics: list[_Metric], values: list[Value], text: str
                 ) -> tuple[_Metric | None, bool]:
     """The metric governing ``value`` and whether it does so directly ("accuracy of C2: 0.93", "93.6 training
     accuracy") rather than by carrying over ("accuracy of A is 0.98 whereas for B it is 0.97")."""
@@ -425,72 +250,16 @@ def _metric_for(value: _Value, metrics: list[_Metric], values: list[_Value], tex
     return None, False
 
 
-def _pair_lists(items: list, values: list[_Value], text: str, strict: bool = False, before: int | None = None,
-                comparison: bool = False) -> dict[int, object]:
-    """Items listed before a list of as many values, paired in order ("A, B and C ... 0.9, 0.8 and 0.7"); only
-    value lists that start before ``before`` (where "respectively" is)."""
-    runs = _runs(values, text, lambda v: (v.start, v.end))
-    groups = _runs(items, text, lambda m: (m.start, m.end))
-    pairs: dict[int, object] = {}
-    for run in runs:
-        if len(run) < 2 or before is not None and values[run[0]].start > before:
-            continue
-        first = values[run[0]]
-        candidates = [g for g in groups if len(g) == len(run) and _span(items, g)[1] <= first.start]
-        if not candidates and comparison:
-            # "C1+M3 trails C4 by 1.21 points (97.31 vs 98.52 %)": as many models named before, in that order.
-            named: list[int] = []
-            for k, item in enumerate(items):
-                key = (getattr(item, "run", "") or getattr(item, "text", "")).lower()
-                if item.end <= first.start and key not in [(getattr(items[j], "run", "") or items[j].text).lower()
-                                                          for j in named]:
-                    named.append(k)
-            if len(named) == len(run):
-                candidates = [named]
-        if not candidates:
-            continue
-        group = candidates[-1]
-        if strict and any(_span(items, group)[1] <= v.start < first.start for v in values):
-            continue
-        for k, index in enumerate(run):
-            pairs[index] = items[group[k]]
-    return pairs
 
 
-def _runs(items: list, text: str, span) -> list[list[int]]:
-    """Indices of items that follow each other joined only by commas and "and"."""
-    out: list[list[int]] = []
-    for i, item in enumerate(items):
-        if out and LIST_GLUE.match(text[span(items[out[-1][-1]])[1]:span(item)[0]] or ","):
-            out[-1].append(i)
-        else:
-            out.append([i])
-    return out
-
-
-def _span(items: list, group: list[int]) -> tuple[int, int]:
-    return items[group[0]].start, items[group[-1]].end
-
-
-def _clause(text: str, at: int) -> tuple[int, int]:
-    start, end = 0, len(text)
-    for m in CLAUSE_BREAK.finditer(text):
-        if m.end() <= at:
-            start = m.end()
-        elif m.start() >= at:
-            end = m.start()
-            break
-    return start, end
-
-
-def _subject_for(value: _Value, models: list[Mention], values: list[_Value], text: str,
+def _subject_for(value: Value, models: list[Mention], values: list[Value], text: str,
                  bound: list[Mention | None]) -> Mention | None:
     if not models:
         return None
     following = [m for m in models if m.start >= value.end]
     if following and TRAILING_SUBJECT.match(text[value.end:following[0].start]):
         return following[0]  # "0.97 for A", "97 % (CNN)"
-    lo, hi = _clause(text, value.start)
+    lo, hi = clause_of(text, value.start)
     preceding = [m for m in models if lo <= m.start and m.end <= value.start]
     if preceding:
         return preceding[-1]
@@ -536,10 +305,10 @@ def _resolve(anaphor: Mention, text: str, here: list[Mention], named: list[Menti
     return rest[0] if len(rest) == 1 else None
 
 
-def _split_near(value: _Value, metric: _Metric, text: str) -> str:
+def _split_near(value: Value, metric: _Metric, text: str) -> str:
     """The split words closest to the number in its clause ("accuracy on the test set is 0.97", "the test 0.95"),
     else the one split the whole sentence names ("On the testing set C4 has ... and ...")."""
-    lo, hi = _clause(text, value.start)
+    lo, hi = clause_of(text, value.start)
     found = list(SPLIT.finditer(text))
     window = [m for m in found if lo <= m.start() < min(hi, value.end + 30)]
     if not window:
@@ -550,8 +319,8 @@ def _split_near(value: _Value, metric: _Metric, text: str) -> str:
     return found[0].group(0) if len(named) == 1 else ""
 
 
-def _nearest(value: _Value, mentions: list[Mention], text: str) -> Mention | None:
-    lo, hi = _clause(text, value.start)
+def _nearest(value: Value, mentions: list[Mention], text: str) -> Mention | None:
+    lo, hi = clause_of(text, value.start)
     inside = [m for m in mentions if lo <= m.start < hi + 20]
     pool = inside or mentions
     return min(pool, key=lambda m: abs(m.start - value.start)) if pool else None
