@@ -375,3 +375,33 @@ def test_val_test_gap_gives_hedges_the_benefit_of_the_doubt(tmp_path) -> None:
     loud = grade("# 1 Conv blocks vs MobileNet blocks\n\nValidation accuracy: 97 %\nTest accuracy: 90 %\n",
                   course(tmp_path))
     assert flags_of(quiet, "VAL_TEST_GAP") == [] and len(flags_of(loud, "VAL_TEST_GAP")) == 1
+
+
+# --- sentences and tables of reportgen's own reports (they must grade clean) --------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Accuracy per 10k parameters (test accuracy in % divided by the parameter count in units of 10k) is highest for "
+    "C1+M3 (184.5) and lowest for C4 (33.3).",
+    "Every network is trained on the 5,000 MNIST digits (60 % train, 20 % validation, 20 % test, stratified).",
+    "A difference is real only when it is larger than the spread (Welch's t-test at the 5 % level).",
+    "The best split, [0.8, 0.1, 0.1], beats the baseline's [0.6, 0.2, 0.2] by 2.5 points.",
+])
+def test_our_own_sentences_that_are_not_claims(text: str) -> None:
+    assert shown(text) == []
+
+
+def test_our_own_comparisons_bind_each_number_to_its_run() -> None:
+    assert shown("Replacing a conv block (C4 → C1+M3, 1.4× fewer parameters) moved accuracy from 95.0 % to 94.8 % "
+                 "(0.2 points).") == [("accuracy", 0.95, "c4", ""), ("accuracy", 0.948, "c1m3", "")]
+    assert shown("The optimizer moves test accuracy the most: from 36.2 % (optimizer = sgd) to 92.3 % "
+                 "(optimizer = adam).") == [("accuracy", 0.362, "optimizer = sgd", "test"),
+                                            ("accuracy", 0.923, "optimizer = adam", "test")]
+
+
+def test_a_laid_out_table_whose_rows_are_shifted_from_its_header() -> None:
+    text = ("                Conv +                                      Accuracy (%)\n"
+            " Run            MobileNet   Accuracy        Parameters    per 10k params\n"
+            "\n"
+            " C4                         4 + 0    95.0 ± 0.1 %           28.5 k          33.3\n")
+    assert shown(text, "pdf") == [("accuracy", 0.95, "c4", "")]

@@ -80,6 +80,20 @@ def test_the_fresh_set_covers_every_report():
     assert len(names) >= 8
 
 
+# The second development set (tests/heldout/dev2): its expectations must be well formed; its agreement has no threshold
+# (python -m tests.heldout.agreement --dev2 prints it).
+@pytest.mark.parametrize("path", ha.expected_files(ha.DEV2), ids=lambda p: p.name.removesuffix(".json"))
+def test_dev2_expected_file_is_well_formed(path):
+    check_well_formed(path, ha.DEV2)
+
+
+def test_the_dev2_set_covers_every_report():
+    names = {ha.report_path(p, ha.DEV2).name for p in ha.expected_files(ha.DEV2)}
+    reports = {p.name for p in (ha.DEV2 / "reports").iterdir() if p.is_file()}
+    assert reports == names, f"reports without expectations: {sorted(reports - names)}"
+    assert len(names) >= 12
+
+
 def test_the_set_covers_every_report_and_five_courses():
     expected = ha.expected_files()
     names = {ha.report_path(p).name for p in expected}

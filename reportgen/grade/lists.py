@@ -13,8 +13,10 @@ from reportgen.grade.subjects import Mention
 CLAUSE_BREAK = re.compile(r";|,|\b(?:whereas|while|but|although|though|however|and|or|compared\s+(?:to|with)|versus|"
                           r"vs\.?|than)\b", re.IGNORECASE)
 
+COMPARED = re.compile(r"\b(?:vs\.?|versus|against|to)\b", re.IGNORECASE)
 RESPECTIVELY = re.compile(r"\brespectively\b", re.IGNORECASE)
-LIST_GLUE = re.compile(r"^(?:\s*(?:,|and|or|&|/|;|vs\.?|versus|against)\s*)+$|^\s*,?\s*(?:and|or)?\s*$", re.IGNORECASE)
+LIST_GLUE = re.compile(r"^(?:\s*(?:,|and|or|&|/|;|vs\.?|versus|against|to)\s*)+$|^\s*,?\s*(?:and|or)?\s*$",
+                       re.IGNORECASE)  # ("from 95.0 % to 94.8 %" is a list of two too)
 
 LABEL_WORD = rf"(?:test(?:ing)?|val(?:idation)?|dev|train(?:ing)?|{METRIC_ANY})"
 METRIC_WORD = re.compile(rf"(?:{METRIC})", re.IGNORECASE)
@@ -116,8 +118,10 @@ def pair_lists(items: list, values: list[Value], text: str, strict: bool = False
                 if item.end <= first.start and key not in [(getattr(items[j], "run", "") or items[j].text).lower()
                                                           for j in named]:
                     named.append(k)
-            if len(named) == len(run):
-                candidates = [named]
+            glue = " ".join(text[values[a].end:values[b].start] for a, b in zip(run, run[1:], strict=False))
+            if len(named) == len(run) or len(named) > len(run) and COMPARED.search(glue):
+                # ... the last ones when the numbers are compared: "(C4 → C3+M1) moved accuracy from 95.0 % to 94.8 %"
+                candidates = [named[-len(run):]]
         if not candidates:
             continue
         group = candidates[-1]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from reportgen.grade.metric_words import BOUNDED, hedge_after, hedge_before
+from reportgen.grade.metric_words import BOUNDED, METRIC_ANY, hedge_after, hedge_before
 from reportgen.grade.settings import PATTERNS as SETTING_PATTERNS
 from reportgen.grade.subjects import Mention
 
@@ -50,9 +50,12 @@ NAMING_AFTER = re.compile(
     r"\s*%?\s*(?:of|for|as)\s+(?:the\s+)?(?:whole\s+|full\s+|original\s+|total\s+)?(?:data|dataset|training|train|"
     r"test(?:ing)?|validation|val|images|samples|examples|set|split)\b|"  # "20 % of the data": a share of it
     r"\s*%?\s*(?:points?|pp\b|percentage|higher|lower|more\b(?!\s+than)|less\b(?!\s+than)|better|worse|"
-    r"improvement|increase|decrease|drop|gain|faster|slower|fewer|larger|smaller))",
-    re.IGNORECASE)
+    r"improvement|increase|decrease|drop|gain|faster|slower|fewer|larger|smaller|"
+    r"level|confidence|significance|ci\b|interval|quantile|percentile)|"  # "at the 5 % level", "95 % CI"
+    rf"\s*%\s*(?:train(?:ing)?|val(?:idation)?|test(?:ing)?|held[- ]out)\b(?!\s*(?:set\s+)?(?:{METRIC_ANY})))",
+    re.IGNORECASE)  # "(60 % train, 20 % validation)": shares of the data, not "97 % test accuracy"
 
+BRACKETS = re.compile(r"\[[^\[\]]{0,80}\]")
 YEAR = re.compile(r"^(?:19|20)\d\d$")
 # Where a clause ends: a subject named after it belongs to the next one.
 
@@ -73,6 +76,8 @@ def setting_spans(text: str) -> list[tuple[int, int]]:
 
 def find_values(text: str, mentions: list[Mention], settings: list[tuple[int, int]]) -> list[Value]:
     taken = [(m.start, m.end) for m in mentions if m.kind != "anaphor"] + settings
+    # A bracketed vector ("[0.8, 0.1, 0.1]": a split, a layer list) holds settings, not results.
+    taken += [(b.start(), b.end()) for b in BRACKETS.finditer(text)]
     out = []
     for m in NUMBER.finditer(text):
         a, b = m.start("value"), m.end("value")

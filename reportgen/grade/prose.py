@@ -123,6 +123,8 @@ class SentenceReader:
                     metric = carried  # "The MLP reaches only 82.07 %." after a sentence about accuracy
                 elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent, bool(datasets)):
                     metric = _Metric(0, 0, "accuracy", "", False)  # "C4 98.12 % vs C1+M3 97.45 % (test)"
+            if metric is not None and not tight and any(m.derived for m in metrics):
+                metric = None  # "Accuracy per 10k parameters (test accuracy in % ...) is highest for C1+M3 (184.5)"
             if metric is not None and not tight and DIFFERENCE.search(text[slice(*clause_of(text, value.start))]):
                 metric = None  # "(train/test gap 5.5 points vs 4.2 for the CNN)": a difference, not the metric
             if metric is not None and (PER_CLASS.search(text[max(metric.end, value.start - 40):value.start])
@@ -132,7 +134,7 @@ class SentenceReader:
             if metric is None or metric.derived or not plausible(metric.metric, value, tight):
                 bound.append(None)
                 continue
-            subject = subject_pairs.get(i)
+            subject = subject_pairs.get(i) or trailing_subject(value, models, text)
             if subject is None and lists.get(i, i) != i:
                 subject = bound[lists[i]]  # "for the CNN the two are 99.71 % and 99.20 %": one subject for both
             if subject is None:
@@ -169,6 +171,7 @@ ACHIEVE = re.compile(r"\b(?:gets?|got|gives?|gave|reach(?:es|ed)?|achiev(?:es|ed
                      re.IGNORECASE)
 # "no dropout: 97.02 %", or a laid-out row "hidden [256]      97.51 %": a label and its value
 KEY_VALUE = re.compile(r"^[^:=]{1,60}[:=]\s*[-+]?\d|^\S.{0,60}?\s{3,}[-+]?\d[\d.]*\s*%?$")
+TRAILING_LABEL = re.compile(r"^\s*%?\s*\(\s*([A-Za-z][^()±]{0,40}?)\s*\)")
 LABEL_BEFORE = re.compile(r"^\s*([^:;=]{2,40}?)\s*[:=]\s*(?:~|about|around|approx\.?|c\.)?\s*$", re.IGNORECASE)
 LABELLED_VALUE = re.compile(r"[:=]\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")  # "label: 91.63 %"
 IT = re.compile(r"^(?:its?|their|this (?:model|network|one)|the model|the network)$", re.IGNORECASE)
@@ -193,7 +196,9 @@ def _default_accuracy(value: Value, models: list[Mention], text: str, percent: b
     value, or the list it is in, is written with a "%"."""
     if not percent or not (models or datasets):
         return False
-    return bool(ACHIEVE.search(text) or SPLIT.search(text) or LABELLED_VALUE.search(text[:value.start + 1]))
+    if ACHIEVE.search(text) or LABELLED_VALUE.search(text[:value.start + 1]):
+        return True
+    return bool(models) and bool(SPLIT.search(text))  # a dataset and a split word alone: "60 % train on MNIST"
 
 
 LOSS_FUNCTION_BEFORE = re.compile(r"\b(?:mse|mae|focal|cross[- ]?entropy|ce|nll|hinge|bce|l1|l2|huber|smooth(?:ed)?|"
@@ -252,13 +257,24 @@ def _metric_for(value: Value, metrics: list[_Metric], values: list[Value], text:
 
 
 
+def trailing_subject(value: Value, models: list[Mention], text: str) -> Mention | None:
+    """The model named right after a number: "0.97 for A", "97 % (CNN)", "36.2 % (optimizer = sgd)"."""
+    following = [m for m in models if m.start >= value.end]
+    if following and TRAILING_SUBJECT.match(text[value.end:following[0].start]):
+        return following[0]
+    label = TRAILING_LABEL.match(text[value.end:])
+    if label and not (METRIC_MENTION.search(label.group(1)) or SPLIT.search(label.group(1))):
+        # "92.3 % (optimizer = adam)": a configuration the manifest does not name is the number's own subject
+        return Mention(label.group(1).strip(), value.end + label.start(1), value.end + label.end(1), "name")
+    return None
+
+
 def _subject_for(value: Value, models: list[Mention], values: list[Value], text: str,
                  bound: list[Mention | None]) -> Mention | None:
     if not models:
         return None
-    following = [m for m in models if m.start >= value.end]
-    if following and TRAILING_SUBJECT.match(text[value.end:following[0].start]):
-        return following[0]  # "0.97 for A", "97 % (CNN)"
+    if (after := trailing_subject(value, models, text)) is not None:
+        return after
     lo, hi = clause_of(text, value.start)
     preceding = [m for m in models if lo <= m.start and m.end <= value.start]
     if preceding:

@@ -262,17 +262,20 @@ def _merge_wrapped_header(header: list[Cell], following: list[Line]) -> tuple[li
         below = cells(line.text)
         if not below:
             continue
-        if re.search(r"\d", line.text) or "|" in line.text or "\t" in line.text:
-            break  # a row of values, or a table with explicit cells (those do not wrap)
+        if any(cell_number(c.text) for c in below) or "|" in line.text or "\t" in line.text or _sentence(line.text):
+            break  # a row of values, prose, or a table with explicit cells (those do not wrap)
         merged = list(header)
         for cell in below:
             near = [j for j, h in enumerate(merged) if h.start - 2 <= cell.end and cell.start <= h.end + 2]
             if not near:
-                return header, 0
+                if len(below) < 2:
+                    return header, 0
+                merged.append(cell)  # the first line held only some columns' first words ("Conv +" over "Run ...")
+                continue
             j = min(near, key=lambda j: abs(merged[j].centre - cell.centre))
             h = merged[j]
             merged[j] = Cell(f"{h.text} {cell.text}", min(h.start, cell.start), max(h.end, cell.end))
-        return merged, k + 1
+        return sorted(merged, key=lambda c: c.start), k + 1
     return header, 0
 
 
@@ -291,6 +294,8 @@ def _column_for(cell: Cell, row: list[Cell], header: list[Cell], row_text: str, 
         return header[index - 1] if index >= 1 else None  # the header's empty corner cell was dropped
     if explicit and "|" in header_text and len(row) == len(header) - 1:
         return header[index + 1]
+    if not explicit and len(row) == len(header) and len(header) >= 3:
+        return header[index]  # one cell under each header: by order (a PDF may shift a row's columns sideways)
     overlapping = [h for h in header if h.start - 2 <= cell.end and cell.start <= h.end + 2]
     if overlapping:
         return min(overlapping, key=lambda h: abs(h.centre - cell.centre))

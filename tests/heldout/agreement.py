@@ -4,11 +4,13 @@
     python -m tests.heldout.agreement -v              # also every disagreement, report by report
     python -m tests.heldout.agreement -v NAME ...     # only these reports (file names, or a part of one)
     python -m tests.heldout.agreement --fresh         # the fresh set in fresh/ (never tuned on; see its README)
+    python -m tests.heldout.agreement --dev2          # the second development set in dev2/ (see its README)
 
 Each ``expected/<report>.json`` says what a careful TA reads in ``reports/<report>``: the status of every marked
 question, every metric value stated (claims) and the flags that must or must not be raised. See README.md here for
 the format and for how agreement is computed. :func:`evaluate` returns the rows and totals for tests;
-``evaluate(folder=FRESH)`` (or ``--fresh``) scores the second set in ``fresh/``, laid out the same way.
+``evaluate(folder=FRESH)`` (or ``--fresh``) scores the second set in ``fresh/``, laid out the same way, and
+``evaluate(folder=DEV2)`` (or ``--dev2``) the second development set in ``dev2/``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ ROOT = HERE.parent.parent
 REPORTS = HERE / "reports"
 EXPECTED = HERE / "expected"
 FRESH = HERE / "fresh"  # a second set with its own reports/ and expected/: for checking, never for tuning
+DEV2 = HERE / "dev2"  # a second development set, laid out the same way (no thresholds)
 
 STATUSES = ("answered", "unclear", "missing")
 METRICS = ("accuracy", "recall", "precision", "f1", "auc", "loss")
@@ -309,10 +312,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="only reports whose file name contains one of these")
     parser.add_argument("-v", "--details", action="store_true", help="list every disagreement")
     parser.add_argument("--json", metavar="PATH", help="also write the rows and totals as JSON")
-    parser.add_argument("--fresh", action="store_true",
-                        help="score the fresh set in fresh/ instead (for checking only, never for tuning)")
+    sets = parser.add_mutually_exclusive_group()
+    sets.add_argument("--fresh", action="store_true",
+                      help="score the fresh set in fresh/ instead (for checking only, never for tuning)")
+    sets.add_argument("--dev2", action="store_true", help="score the second development set in dev2/ instead")
     args = parser.parse_args(argv)
-    result = evaluate(args.names or None, folder=FRESH if args.fresh else None)
+    result = evaluate(args.names or None, folder=FRESH if args.fresh else DEV2 if args.dev2 else None)
     print(table(result, details=args.details))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
