@@ -20,11 +20,19 @@ NUMBERED = re.compile(r"^\s*([1-9]\d?(?:\.(?:[1-9]\d?|0)){0,3})(\.|\))?\s+(\S.*)
 SUB_LETTER = r"(?:[a-h]|i{1,3}|iv|vi{0,3}|ix|x)"
 # "Question 3", "Q3.", "Problem 2", "Part 1.2", "Question 1.1 a)", "Q3(b)", "Answer 4:", "Ex. 2"
 ROMAN = r"(?=[IVX])(?:X{0,2}(?:IX|IV|V?I{0,3}))"  # I .. XXIX, upper case: "Question IV", "II."
+# Label words, English and some others students write in ("Aufgabe 2", "Ejercicio 3", "Opgave 1").
+FOREIGN_LABELS = ("aufgabe|aufgaben|teilaufgabe|frage|fragen|übung|uebung|ejercicio|pregunta|tarea|exercice|"
+                  "opgave|oppgave|uppgift|zadanie|esercizio|domanda|vraag|opdracht")
+LABEL_NUMBER = rf"(?:\d{{1,2}}(?:\.\d{{1,2}})*|(?-i:{ROMAN})(?=[\s.:)\-–,&]|$))"
 LABELLED = re.compile(
-    rf"^\s*(task|part|question|ques\.?|qn\.?|q|section|problem|prob\.?|exercise|ex\.|answer|ans\.?)\s*[-#.]?\s*"
-    rf"(\d{{1,2}}(?:\.\d{{1,2}})*|(?-i:{ROMAN})(?=[\s.:)\-–]|$))(?:\s*\.?\s*\(?({SUB_LETTER})\)|({SUB_LETTER})(?![\w]))?"
+    rf"^\s*(tasks?|parts?|questions?|ques\.?|qn\.?|q|sections?|problems?|prob\.?|exercises?|ex\.?|answers?|ans\.?|"
+    rf"{FOREIGN_LABELS})\s*[-#.]?\s*"
+    rf"({LABEL_NUMBER}(?:\s*(?:,|&|\+|and|und|y|et)\s*{LABEL_NUMBER})*)"  # "Questions 3 and 4", "Q 12 & 13"
+    rf"(?:\s*\.?\s*\(?({SUB_LETTER})\)|({SUB_LETTER})(?![\w]))?"
     r"(?![\w.]\d)[\s:.)\-–]*(.*)$",
     re.IGNORECASE)
+# A marker in bold at the start of a paragraph that goes on with the answer: "**2.** The confusion matrix ...".
+INLINE_BOLD = re.compile(r"^\s*(?:\*\*|__)(?=\S)(.{1,30}?)(?<=\S)(?:\*\*|__)\s*[:.)\-–]?\s+(\S.*)$")
 ROMAN_HEADING = re.compile(rf"^\s*((?-i:{ROMAN}))[.)](?:\s+([A-Z].*))?$")
 # A question written out as "Q: ..." or "**Q:** ..." (FAQ style): its words say which question it is.
 ASKED = re.compile(r"^\s*(?:\*\*|__)?(?:q|question)\s*[:.](?:\*\*|__)?\s*(\S.{3,})$", re.IGNORECASE)
@@ -41,6 +49,7 @@ MAX_HEADING_WORDS = 60
 MAX_SUB_PART_WORDS = 25  # a lettered line longer than this is a paragraph of a list, not a marker
 # Labels that name a question of the handout by its number (others, like "Task" or "Part", may group questions).
 QUESTION_LABELS = ("question", "ques", "qn", "q", "problem", "prob", "exercise", "ex", "answer", "ans", "number")
+INLINE_WORDS = 6  # a label followed by this many words on its line starts its answer there ("Q3. The accuracy ...")
 
 
 @dataclass
@@ -55,6 +64,8 @@ class Heading:
     question: str = ""  # kind "quote": the question whose text it pastes
     end: int = 0  # kind "quote": the last line of the pasted text (it may wrap)
     verbatim: bool = False  # kind "quote": the question's words and almost nothing else (its words show nothing)
+    numbers: list[str] = field(default_factory=list)  # every question number it names ("Questions 3 and 4")
+    inline: bool = False  # the answer starts on the marker's own line ("**2.** The confusion matrix shows ...")
 
     @property
     def top(self) -> str:
@@ -120,12 +131,17 @@ def _label(line: Line, text: str, depth: int = 1, kind: str = "label") -> Headin
     if not label or (label.group(5) and not LETTER.match(label.group(5))) or "=" in text:
         return None
     word = label.group(1).lower().rstrip(".")
-    if word in ("ex", "ans", "prob") and not label.group(2):
-        return None
+    word = {"questions": "question", "tasks": "task", "parts": "part", "sections": "section", "problems": "problem",
+            "exercises": "exercise", "answers": "answer"}.get(word, word)
+    if word in FOREIGN_LABELS.split("|"):
+        word = "exercise"  # a task of the handout, by its number
     sub = label.group(3) or label.group(4) or ""
-    number = normalise_number(label.group(2), sub)
+    numbers = re.findall(LABEL_NUMBER, label.group(2))
+    number = normalise_number(numbers[0], sub)
     shown = f"{label.group(1).capitalize()} {label.group(2)}{(' ' + sub + ')') if sub else ''} {label.group(5)}"
-    return Heading(line, kind, depth, number, " ".join(shown.split()), label=word)
+    heading = Heading(line, kind, depth, number, " ".join(shown.split()), label=word)
+    heading.numbers = [number, *(normalise_number(n) for n in numbers[1:])]
+    return heading
 
 
 def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
@@ -157,6 +173,16 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
             number = num.group(1)
             return Heading(line, "num", number.count(".") + 1, number, num.group(3).strip())
         return Heading(line, "md", len(md.group(1)), "", inner) if LETTER.search(inner) else None
+    inline = INLINE_BOLD.match(text) if markdown and not BOLD.match(text) else None
+    if inline:
+        marker = inline.group(1).strip().rstrip(":.)")
+        number = NUMBER_ONLY.match(marker + ".") or re.fullmatch(r"\(?(\d{1,2}(?:\.\d{1,2})*)\)?", marker)
+        labelled = None if number else _label(line, marker, 1, "bold")
+        if number or labelled:
+            heading = labelled or Heading(line, "bold", 1, normalise_number(number.group(1) or number.group(2) or ""),
+                                          "", label="number")
+            heading.inline = True
+            return heading
     bold = BOLD.match(text) if markdown else None
     if bold:
         inner = bold.group(1).strip().rstrip(":")
@@ -172,6 +198,8 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
         return Heading(line, "bold", 1, "", inner) if LETTER.search(inner) and len(inner.split()) <= 12 else None
     labelled = _label(line, text)
     if labelled is not None:
+        rest = LABELLED.match(text).group(5)
+        labelled.inline = len(rest.split()) >= INLINE_WORDS and labelled.label in QUESTION_LABELS
         return labelled
     asked = ASKED.match(text)
     if asked and LETTER.search(asked.group(1)):
@@ -225,7 +253,8 @@ def headings(doc: Document, extra: list[Heading] | None = None) -> list[Heading]
             continue
         if heading.kind == "num" and heading.label != "number" and not (markdown and MARKDOWN.match(line.text)):
             top = int(heading.top)
-            fits = last_top < top <= last_top + 3 if heading.depth == 1 else top == last_top
+            # ("1.1 ..." may open section 1 without a heading "1" of its own)
+            fits = last_top < top <= last_top + 3 if heading.depth == 1 else last_top <= top <= last_top + 1
             if not fits:
                 continue
         if heading.kind == "num":
@@ -267,7 +296,8 @@ def blocks(doc: Document, found: list[Heading] | None = None) -> list[Block]:
     out: list[Block] = [Block(None, [])]
     for line in doc.lines:
         if line.number in starts:
-            out.append(Block(starts[line.number], []))
+            heading = starts[line.number]
+            out.append(Block(heading, [line] if heading.inline else []))
         elif line.number not in inside:
             out[-1].lines.append(line)
     return [b for b in out if b.heading is not None or b.lines]

@@ -203,6 +203,10 @@ def _claims_of(block: Block, matcher: QuestionMatcher, numbering: set[str] = fro
         return {heading.question: 0.95}, MARKER
     named = _best(by_heading, STRONG_MATCH, 0.9)
     numbered = matcher.question_numbered(heading.number) if heading.number else ""
+    if len(heading.numbers) > 1 and (heading.names_a_question or heading.label in numbering):
+        several = [q for q in (matcher.question_numbered(n) for n in heading.numbers) if q]
+        if several:
+            return {qid: 0.9 for qid in several}, MARKER  # "Questions 3 and 4": one answer to both
     if numbered:
         agrees = by_heading[numbered] >= AGREE  # the heading's own words, not what is under it
         contradicted = named and numbered not in named
