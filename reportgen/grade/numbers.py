@@ -111,8 +111,9 @@ def plausible(metric: str, value: Value, tight: bool) -> bool:
     if metric in BOUNDED:
         if x < 0:
             return False
-        if not tight and not value.pct and x < 0.05:
-            return False  # "0.0003 is too slow": a learning rate near a metric, not an accuracy of 0.03 %
+        share = x / 100 if x > 1 else x
+        if not tight and not value.pct and share < 0.05:
+            return False  # "0.0003 is too slow", "(from 1.1)": not an accuracy of 0.03 % or 1.1 %
         # A bare small integer is a count or a rank ("in 3 of the 4 runs"), not an accuracy of 3 %.
         return value.pct or "." in value.written or 10 <= x
     return True

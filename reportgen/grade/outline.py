@@ -199,7 +199,10 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
     labelled = _label(line, text)
     if labelled is not None:
         rest = LABELLED.match(text).group(5)
-        labelled.inline = len(rest.split()) >= INLINE_WORDS and labelled.label in QUESTION_LABELS
+        long = len(rest.split()) >= INLINE_WORDS
+        if long and labelled.label not in QUESTION_LABELS and re.match(r"^\s*\S+\s*\S*\s*:", text):
+            return None  # "Task 1: Linear(784, 128) - ReLU - ...": a labelled line of an answer, not a section
+        labelled.inline = long and labelled.label in QUESTION_LABELS
         return labelled
     asked = ASKED.match(text)
     if asked and LETTER.search(asked.group(1)):
@@ -226,10 +229,12 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
 
 
 def _reads_like_a_value(rest: str) -> bool:
-    if re.search(r"[%±]|\d\.\d.*\d\.\d", rest):
+    if re.search(r"[%±]|\d\.\d.*\d\.\d", rest) and len(rest.split()) < 12:
         return True  # a table row ("1   C3+M3   96.3 ± 0.2 %   23.6 k"), not a heading
-    # "1. Accuracy = 0.9861" is a list of values, not a heading; "28 x 28" is not one either.
-    return bool(re.search(r"[=:]\s*[-+]?\d", rest)) or bool(re.match(r"(%|[x×]\s*\d)", rest, re.IGNORECASE))
+    # "1. Accuracy = 0.9861" is a list of values, not a heading (a question pasted after its number may hold
+    # "p = 0.2" further on); "28 x 28" is not one either.
+    return bool(re.search(r"[=:]\s*[-+]?\d", " ".join(rest.split()[:4]))) \
+        or bool(re.match(r"(%|[x×]\s*\d)", rest, re.IGNORECASE))
 
 
 def headings(doc: Document, extra: list[Heading] | None = None) -> list[Heading]:

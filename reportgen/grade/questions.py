@@ -36,6 +36,7 @@ CONFIDENT = 0.6  # a question found with this confidence is answered (or missing
 BODY_WORDS = 80  # words of a block's text that count towards its match, after its headings
 AGREE = 0.1  # a numbered heading's words agree with the question its number names from this score
 TITLE_MATCH = 0.95  # the score of a heading that holds a question's whole title
+LEAD_IN = re.compile(r"^\s*(?:\*\*|__)(.{2,60}?)(?:\*\*|__)|^\s*([^.:]{2,40})[.:]\s")  # "**Conclusions.** ..."
 
 
 @dataclass
@@ -141,9 +142,12 @@ class QuestionMatcher:
         title (of two or more words) names that question: "1. Conv blocks vs MobileNet blocks"."""
         ws = set(tokens(heading.text))
         out = {q.id: self.score(q, ws) for q in self.questions}
+        lead = LEAD_IN.match(heading.text)
+        lead_words = set(tokens(lead.group(1) or lead.group(2))) if lead else set()
         for q in self.questions:
             title = self.titles[q.id]
-            if len(title) >= 2 and len(matched(title, ws)) == len(title) and len(ws) <= 2 * len(title) + 2:
+            whole = len(title) >= 2 and len(matched(title, ws)) == len(title) and len(ws) <= 2 * len(title) + 2
+            if whole or title and lead_words == title:  # "7. **Conclusions.** MobileNet blocks give ..."
                 out[q.id] = max(out[q.id], TITLE_MATCH)
         return out
 
@@ -182,6 +186,8 @@ def numbering_labels(blocks: list[Block], matcher: QuestionMatcher) -> set[str]:
         h = block.heading
         if h is not None and h.label in GROUPING_LABELS and h.number:
             numbers.setdefault(h.label, []).append(h.number)
+        elif h is not None and h.kind == "list" and h.number and not any(p.kind == "list" for p in h.parents):
+            numbers.setdefault("list", []).append(h.number)  # "1. ... 2. ... 8. ...": the answers, in order
     trusted = set()
     for label, found in numbers.items():
         hits = [matcher.question_numbered(n) for n in found]
@@ -210,7 +216,8 @@ def _claims_of(block: Block, matcher: QuestionMatcher, numbering: set[str] = fro
     if numbered:
         agrees = by_heading[numbered] >= AGREE  # the heading's own words, not what is under it
         contradicted = named and numbered not in named
-        if (heading.names_a_question or heading.label in numbering) and not contradicted:
+        if (heading.names_a_question or heading.label in numbering or heading.kind == "list" and "list" in numbering) \
+                and not contradicted:
             return {numbered: 0.95 if agrees else 0.9}, MARKER
         if agrees and not contradicted:
             return _own(scores) | {qid: 0.9 for qid in named} | {numbered: 0.85}, MARKER
@@ -268,11 +275,34 @@ def match_questions(doc: Document, blocks: list[Block], questions: list[Question
         if not answer.blocks:
             _take_candidates(answer, blocks, block_scores, strongly_taken)
     for answer in answers.values():
+        if _declined(answer):
+            answer.blocks, answer.confidence = [], 0.9  # "there is nothing for Question 4": surely missing
+            continue
         find_substance(doc, answer, claims, matrices, min_words)
         if answer.status == "missing" and answer.weak:
             answer.blocks, answer.confidence = [], 0.0  # a loose match with nothing in it is no candidate
         find_expected(answer, matcher, STRONG_MATCH)
     return answers
+
+
+DECLINED = re.compile(r"\b(?:nothing|no\s+answer|no\s+results?)\s+(?:for|to|on)\s+(?:question|q|task|exercise|part)\s*"
+                      r"(?P<a>\d{1,2}(?:\.\d{1,2})*)|\b(?:question|q|task|exercise|part)\s*(?P<b>\d{1,2}(?:\.\d{1,2})*)\s+"
+                      r"(?:was|is|has\s+been)\s+(?:not|never)\s+(?:done|attempted|answered|finished)|"
+                      r"\b(?:skipped|did(?:n't|\s+not)\s+(?:do|answer|attempt))\s+(?:question|q|task|exercise|part)\s*"
+                      r"(?P<c>\d{1,2}(?:\.\d{1,2})*)", re.IGNORECASE)
+
+
+def _declined(answer: Answer) -> bool:
+    """Whether the answer's own text says its question was not done ("there is nothing for Question 4")."""
+    number = normalise_number(answer.question.number) if answer.question.number else ""
+    if not number:
+        return False
+    for block in answer.blocks:
+        for line in block_lines(block):
+            for m in DECLINED.finditer(line.text):
+                if normalise_number(m.group("a") or m.group("b") or m.group("c")) == number:
+                    return True
+    return False
 
 
 def _take_candidates(answer: Answer, blocks: list[Block], block_scores: dict[int, dict[str, float]],

@@ -46,6 +46,12 @@ REASON_CUE = re.compile(
     r"implies|likely|probably|expected|we\s+(?:observe|see|notice|conclude|believe|think|found)|observed|"
     r"better|worse|higher|lower|fewer|more\s+(?:parameters|layers|data|epochs))\b", re.IGNORECASE)
 MIN_REASON_WORDS = 8  # a sentence this long with a reason cue explains something
+# A placeholder where an answer should be: "TODO", "not done", "ran out of time", "will hand in later".
+NON_ANSWER = re.compile(r"\b(?:todo|tbd|tba|to\s+do|not\s+(?:yet\s+)?(?:done|finished|implemented|attempted|answered)|"
+                        r"did(?:n't|\s+not)\s+(?:get|manage|have\s+time|finish|do)|ran\s+out\s+of\s+time|no\s+time|"
+                        r"skipped|will\s+(?:add|do|hand\s+in|follow|update)|coming\s+soon|n/a|work\s+in\s+progress|"
+                        r"nothing\s+(?:here|yet)|left\s+out)\b", re.IGNORECASE)
+NON_ANSWER_WORDS = 40  # ... in an answer this short with nothing else in it
 
 
 def _lines(answer: Answer):
@@ -79,8 +85,10 @@ def find_substance(doc: Document, answer: Answer, claims: list[Claim], matrices:
         add(f"{matrix.location}: a {matrix.rows}×{matrix.cols} confusion matrix")
     pages: set[int] = set()
     words = 0
+    own: list[str] = []  # the answer's own prose: not its headings, nor lines that restate the question
     seen_kinds: set[str] = set()
     markers = {b.heading.line.number: b.heading for b in answer.blocks if b.heading is not None}
+    asked = set(tokens(f"{answer.question.title} {answer.question.text}"))
     for line in _lines(answer):
         text = line.text.strip()
         if line.page is not None:
@@ -91,8 +99,13 @@ def find_substance(doc: Document, answer: Answer, claims: list[Claim], matrices:
             seen_kinds.add(kind)
             add(f"{line.location}: {kind}" + (f" “{text[:160]}”" if kind in ("a caption", "an equation",
                                                                                 "printed output") else ""))
-        if answer.blocks and line is not getattr(answer.blocks[0].heading, "line", None):
+        if (marker is None or marker.inline) and not _restates(text, asked):
             words += len(text.split())
+            own.append(text)
+    if not claim and not matrix and not seen_kinds & {"a caption", "an image", "an equation", "printed output",
+                                                      "numbers"} and words < NON_ANSWER_WORDS \
+            and NON_ANSWER.search(" ".join(own)):
+        return  # "TODO - need to download MNIST first": a placeholder, not an answer
     for page in sorted(pages):
         if doc.images_per_page.get(page):
             add(f"p. {page}: {doc.images_per_page[page]} figure(s) on the page of the answer")
@@ -108,6 +121,12 @@ def find_substance(doc: Document, answer: Answer, claims: list[Claim], matrices:
     if evidence and heading is not None:
         evidence.insert(0, f"{heading.line.location}: heading “{heading.title[:120]}”")
     answer.substance = evidence
+
+
+def _restates(text: str, asked: set[str]) -> bool:
+    """A line that is mostly the question's own words (a heading that wraps, a pasted question): not the answer."""
+    ws = tokens(text)
+    return len(ws) >= 3 and sum(w in asked for w in ws) >= 0.7 * len(ws)
 
 
 def _kind(line: Line, text: str) -> str:
