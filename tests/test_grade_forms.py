@@ -405,3 +405,19 @@ def test_a_laid_out_table_whose_rows_are_shifted_from_its_header() -> None:
             "\n"
             " C4                         4 + 0    95.0 ± 0.1 %           28.5 k          33.3\n")
     assert shown(text, "pdf") == [("accuracy", 0.95, "c4", "")]
+
+
+def test_more_of_our_own_sentences() -> None:
+    assert shown("In the t-SNE plane the silhouette is 0.512 vs 0.677 and 5-\nNN accuracy 90.3 % vs 95.3 %.") == []
+    assert shown("loss: the best value, mse (93.0 %), is 0.8 points above the baseline's cross_entropy (92.3 %).",
+                 ) == []  # no metric is named
+    assert shown("The test accuracy of the best loss, mse (93.0 %), is above the baseline's cross_entropy (92.3 %).") \
+        == [("accuracy", 0.93, "mse", "test"), ("accuracy", 0.923, "cross_entropy", "test")]
+
+
+def test_a_table_row_of_a_setting_is_its_own_configuration() -> None:
+    text = ("# Sweeps on C1+M3\n\n optimizer       Test accuracy    F1 (macro)\n\n adam (baseline)  92.3 ± 1.1 %   "
+            " 92.3 ± 1.1 %\n\n sgd              36.2 ± 0.8 %    31.8 ± 1.9 %\n")
+    found = claims(text, "text")
+    assert [(c.metric, round(c.value, 3), c.run, c.subject) for c in found if c.metric == "accuracy"] == [
+        ("accuracy", 0.923, "", "optimizer adam (baseline)"), ("accuracy", 0.362, "", "optimizer sgd")]

@@ -58,7 +58,8 @@ def extract_claims(doc: Document, ctx: Context, subjects: Subjects | None = None
     report_claims, report_lines = class_report_claims(doc, ctx)
     claims, table_lines = table_claims(doc, ctx, is_prose_claim, subjects.run_of, skip=report_lines)
     for claim in claims:
-        claim.run = claim.run or subjects.run_of_about(claim.about)
+        if not claim.run and not claim.subject:  # a row or column that names no model: the headings may
+            claim.run = subjects.run_of_about(claim.about)
     for claim in report_claims:
         claim.run = subjects.run_of_about(claim.about)
     claims += report_claims

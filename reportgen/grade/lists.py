@@ -119,7 +119,7 @@ def pair_lists(items: list, values: list[Value], text: str, strict: bool = False
                                                           for j in named]:
                     named.append(k)
             glue = " ".join(text[values[a].end:values[b].start] for a, b in zip(run, run[1:], strict=False))
-            if len(named) == len(run) or len(named) > len(run) and COMPARED.search(glue):
+            if len(named) == len(run) or len(named) > len(run) and (COMPARED.search(glue) or not strict):
                 # ... the last ones when the numbers are compared: "(C4 → C3+M1) moved accuracy from 95.0 % to 94.8 %"
                 candidates = [named[-len(run):]]
         if not candidates:

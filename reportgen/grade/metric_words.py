@@ -60,7 +60,7 @@ def metric_of(match: re.Match) -> str:
 
 
 def split_of(text: str) -> str:
-    m = SPLIT.search(text)
+    m = SPLIT.search(text.replace("_", " "))
     return next(name for name in SPLIT_WORDS if m.group(name)) if m else ""
 
 

@@ -45,10 +45,10 @@ class Passage:
 
     def add(self, line: Line, piece: str, column: int) -> None:
         if self.text:
-            if self.text.endswith("-") and piece[:1].islower() and not self.text.endswith(" -"):
+            if self.text.endswith("-") and not self.text.endswith(" -") and piece[:1].islower():
                 self.text = self.text[:-1]  # "classifi-" + "cation": a word hyphenated at the line's end
-            else:
-                self.text += " "
+            elif not (self.text.endswith("-") and not self.text.endswith(" -") and piece[:1].isalnum()):
+                self.text += " "  # ("5-" + "NN accuracy" stays "5-NN")
         self.starts.append(len(self.text))
         self.lines.append(line)
         self.columns.append(column)

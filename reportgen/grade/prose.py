@@ -82,12 +82,16 @@ class SentenceReader:
         out = []
         named = [] if named is None else named
         last_metric = _Metric(0, 0, topic, "", False) if topic else None
+        previous: list[Mention] = []  # the models the sentence before named
         for start, end in passage.sentences():
-            found, last_metric = self._sentence(passage, start, end, named, last_metric)
+            before = len(named)
+            found, last_metric = self._sentence(passage, start, end, named, last_metric, previous)
             out.extend(found)
+            previous = named[before:]
         return out
 
-    def _sentence(self, passage: Passage, start: int, end: int, named: list[Mention], carried: _Metric | None):
+    def _sentence(self, passage: Passage, start: int, end: int, named: list[Mention], carried: _Metric | None,
+                  previous: list[Mention] = ()):
         text = passage.text[start:end]
         mentions = self.subjects.find(text)
         models = [m for m in mentions if m.kind in ("run", "name", "anaphor")]
@@ -131,6 +135,12 @@ class SentenceReader:
                                        or metric.start > 0 and PER_CLASS_BEFORE.search(text[max(0, metric.start - 30):
                                                                                              metric.start])):
                 metric = None  # "its lowest recall is class 0 (0.0 %)": one class's value, not the model's
+            if metric is not None and metric.metric == "loss" and (value.pct or lists.get(i, i) in in_percent):
+                metric = None  # a loss is no percentage: "Adam - 89.4 %" under "... loss curves ... accuracy"
+                if _default_accuracy(value, real or models, text, True, bool(datasets)):
+                    metric = _Metric(0, 0, "accuracy", "", False)
+            if metric is not None and not tight and ERROR.search(text[slice(*clause_of(text, value.start))]):
+                metric = None  # "the training error is about ten percent": an error rate, not the accuracy
             if metric is None or metric.derived or not plausible(metric.metric, value, tight):
                 bound.append(None)
                 continue
@@ -141,6 +151,10 @@ class SentenceReader:
                 subject = _subject_for(value, models, values, text, bound)
             if subject is not None and subject.kind == "anaphor":
                 subject = _resolve(subject, text, real, named, bound)
+            if subject is None and not models and len({(m.run or m.text).lower() for m in previous}) == 1:
+                # "Figure 1: Task 1 (MLP), seed 0. ... the final validation accuracy is 95.8 %": the sentence goes on
+                # about the one model the sentence before named.
+                subject = previous[-1]
             bound.append(subject)
             near = label if label and SPLIT.fullmatch(label) else _split_near(value, metric, text)
             qualifier = " ".join([metric.qualifier, near] if tight and near is not label else [near, metric.qualifier])
@@ -172,8 +186,15 @@ ACHIEVE = re.compile(r"\b(?:gets?|got|gives?|gave|reach(?:es|ed)?|achiev(?:es|ed
 # "no dropout: 97.02 %", or a laid-out row "hidden [256]      97.51 %": a label and its value
 KEY_VALUE = re.compile(r"^[^:=]{1,60}[:=]\s*[-+]?\d|^\S.{0,60}?\s{3,}[-+]?\d[\d.]*\s*%?$")
 TRAILING_LABEL = re.compile(r"^\s*%?\s*\(\s*([A-Za-z][^()±]{0,40}?)\s*\)")
-LABEL_BEFORE = re.compile(r"^\s*([^:;=]{2,40}?)\s*[:=]\s*(?:~|about|around|approx\.?|c\.)?\s*$", re.IGNORECASE)
-LABELLED_VALUE = re.compile(r"[:=]\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")  # "label: 91.63 %"
+LEADING_LABEL = re.compile(r"(?<![\w.])([A-Za-z][\w+\-.=]{1,30})\s*\(\s*(?:~|about|around)?\s*$")
+NAME_LIKE = re.compile(r"[A-Z0-9_+=]")  # "C4", "ResNet", "cross_entropy", "lr=0.01": a name, not a word of prose
+# Settings students name runs by: optimizers, losses, activations, schedules.
+SETTING_VALUES = frozenset("sgd adam adamw rmsprop adagrad adadelta nadam mse mae focal nll bce hinge huber relu gelu "
+                           "elu selu silu tanh sigmoid softmax cosine step plateau constant".split())
+LABEL_BEFORE = re.compile(r"^\s*([^:;=]{2,40}?)\s*(?:[:=]|\s[-–—]\s)\s*(?:~|about|around|approx\.?|c\.)?\s*$",
+                          re.IGNORECASE)
+LABELLED_VALUE = re.compile(r"(?:[:=]|\s[-–—])\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")  # "X: 91.63 %"
+ERROR = re.compile(r"\berror(?:\s+rate)?s?\b|\bmisclassification\s+rate\b", re.IGNORECASE)
 IT = re.compile(r"^(?:its?|their|this (?:model|network|one)|the model|the network)$", re.IGNORECASE)
 
 
@@ -236,7 +257,10 @@ def _between_is_tight(text: str) -> bool:
 def _metric_for(value: Value, metrics: list[_Metric], values: list[Value], text: str
                 ) -> tuple[_Metric | None, bool]:
     """The metric governing ``value`` and whether it does so directly ("accuracy of C2: 0.93", "93.6 training
-    accuracy") rather than by carrying over ("accuracy of A is 0.98 whereas for B it is 0.97")."""
+    accuracy") rather than by carrying over ("accuracy of A is 0.98 whereas for B it is 0.97"). A percentage is
+    never a loss."""
+    if value.pct:
+        metrics = [m for m in metrics if m.metric != "loss"]
     before = [m for m in metrics if m.end <= value.start]
     after = [m for m in metrics if m.start >= value.end]
     previous = before[-1] if before else None
@@ -250,8 +274,10 @@ def _metric_for(value: Value, metrics: list[_Metric], values: list[Value], text:
             return after[0], True  # "93.6 training accuracy", "97 % accuracy", "97.8 ± 0.1 % accuracy"
     if previous is not None and not any(m.start > previous.end and m.end <= value.start for m in metrics):
         return previous, False  # the metric carries over
-    if previous is None and len({m.metric for m in after}) == 1 and (value.pct or "." in value.written):
-        return after[0], False  # "the MLP gets 0.97 and the CNN gets 0.99 accuracy": the sentence's one metric
+    if previous is None and len({m.metric for m in after}) == 1 and (value.pct or "." in value.written) \
+            and any(v.end <= after[0].start and re.fullmatch(r"\s*(?:\w+\s*){0,2}", text[v.end:after[0].start])
+                    for v in values if v is not value):
+        return after[0], False  # "the MLP gets 0.97 and the CNN gets 0.99 accuracy": the metric of the list
     return None, False
 
 
@@ -266,6 +292,15 @@ def trailing_subject(value: Value, models: list[Mention], text: str) -> Mention 
     if label and not (METRIC_MENTION.search(label.group(1)) or SPLIT.search(label.group(1))):
         # "92.3 % (optimizer = adam)": a configuration the manifest does not name is the number's own subject
         return Mention(label.group(1).strip(), value.end + label.start(1), value.end + label.end(1), "name")
+    before = LEADING_LABEL.search(text[:value.start])
+    if before:
+        known = [m for m in models if m.start <= before.start(1) < m.end or before.start(1) <= m.start < before.end(1)]
+        if known:
+            return known[-1]  # "C4 (98.37 %)"
+        word = before.group(1)
+        if NAME_LIKE.search(word) or word.lower() in SETTING_VALUES:
+            # "the best value, mse (93.0 %), ...": the name right before the bracket the number stands in
+            return Mention(word, before.start(1), before.end(1), "name")
     return None
 
 

@@ -197,7 +197,7 @@ CELL_NUMBER = re.compile(r"^(?P<value>\d*\.?\d+)\s*(?:(?:±|\+/-|\+-)\s*\d*\.?\d
 
 def cell_number(text: str) -> tuple[str, bool] | None:
     """A table cell's number as written and whether it is a percentage, or None: "0.93", "93.1 %", "95.3 ± 0.2 %"."""
-    m = CELL_NUMBER.match(text.strip())
+    m = CELL_NUMBER.match(text.strip().strip("*_").strip())  # "**98.66**": the best value, in bold
     return (m.group("value"), bool(m.group("pct"))) if m else None
 
 

@@ -122,7 +122,8 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
             continue
         # The row's label: every cell left of its first metric ("3  C2+M2" keeps the rank with the run).
         label = " ".join(c.text for c in row if c.start < found[0][0].start)
-        setting = bool(label_header and SETTING_COLUMN.search(label_header) and not run_of(label))
+        setting = bool(label_header and SETTING_COLUMN.search(label_header) and not run_of(label)
+                       and not SPLIT.fullmatch(label.strip()))  # ("split | train": the split, not a setting)
         shown = f"{label_header} {label}" if setting else label
         for cell, column, metric in found:
             written, pct = cell_number(cell.text)
@@ -131,7 +132,8 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
                                qualifier=f"{column.text} {label}", about=ctx.about(row_line, label=shown,
                                                                                      lookahead=False))
             if claim is not None:
-                claim.subject = "" if setting else _subject_label(label)
+                # A row of a setting ("optimizer | sgd") is another configuration: its own subject, no run.
+                claim.subject = shown if setting else _subject_label(label)
                 claim.run = run_of(label) if not setting else ""
                 out.append(claim)
     return out
@@ -217,7 +219,8 @@ def _label_above(doc: Document, header_line: Line) -> str:
 
 
 def _subject_label(label: str) -> str:
-    return re.sub(r"^\s*\d{1,2}[.)]?\s+(?=\S)", "", label).strip()  # a rank in front of the name
+    label = re.sub(r"^\s*\d{1,2}[.)]?\s+(?=\S)", "", label).strip()  # a rank in front of the name
+    return "" if SPLIT.fullmatch(label) else label  # a row of the training split is about no model
 
 
 def explicit_cells(text: str) -> list[Cell]:
@@ -280,6 +283,7 @@ def _merge_wrapped_header(header: list[Cell], following: list[Line]) -> tuple[li
 
 
 def _header_metric(text: str) -> str:
+    text = text.replace("_", " ")  # "train_acc", "test_acc": a DataFrame's column names
     m = re.search(rf"\b(?:{METRIC})(?!\w)", text, re.IGNORECASE)
     return metric_of(m) if m and len(text.split()) <= 5 and not DERIVED.search(text) else ""
 
