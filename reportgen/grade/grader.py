@@ -9,6 +9,7 @@ from reportgen.grade.checks import Findings, run_checks
 from reportgen.grade.claims import extract_claims
 from reportgen.grade.context import Context, table_caption, table_label
 from reportgen.grade.model import Document, Grade
+from reportgen.grade.numerals import english_numbers
 from reportgen.grade.outline import blocks, headings
 from reportgen.grade.pasted import pasted_questions
 from reportgen.grade.questions import Question, match_questions
@@ -49,6 +50,7 @@ def aliases_of(manifest: Manifest) -> dict[str, list[str]]:
 def grade_document(doc: Document, manifest: Manifest, reference: Reference | None = None) -> Grade:
     """Grade a report already read into a :class:`Document`."""
     start = time.perf_counter()
+    doc = english_numbers(doc)  # "98,74 %" and "10.000" where the report writes decimal commas
     grading = manifest.grading
     questions = questions_of(manifest)
     # Pasted question texts are markers too: find them first, so that every stage sees the same outline.

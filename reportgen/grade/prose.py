@@ -73,6 +73,7 @@ class SentenceReader:
 
     def __init__(self, subjects: Subjects) -> None:
         self.subjects = subjects
+        self.order: list[Mention] = []  # the distinct runs in the order the report first names them
 
     def passage_claims(self, passage: Passage, named: list[Mention] | None = None, topic: str = ""
                        ) -> list[tuple[Claim, Mention | None, Mention | None, str]]:
@@ -103,6 +104,7 @@ class SentenceReader:
         out = []
         if not values:
             named.extend(real)
+            self._remember(real)
             return out, (metrics[-1] if metrics else carried)
         respective = RESPECTIVELY.search(text) is not None
         metric_pairs = pair_lists(metrics, values, text, before=respectively_at(text)) \
@@ -150,7 +152,7 @@ class SentenceReader:
             if subject is None:
                 subject = _subject_for(value, models, values, text, bound)
             if subject is not None and subject.kind == "anaphor":
-                subject = _resolve(subject, text, real, named, bound)
+                subject = _resolve(subject, text, real, named, bound, self.order)
             if subject is None and not models and len({(m.run or m.text).lower() for m in previous}) == 1:
                 # "Figure 1: Task 1 (MLP), seed 0. ... the final validation accuracy is 95.8 %": the sentence goes on
                 # about the one model the sentence before named.
@@ -174,7 +176,14 @@ class SentenceReader:
             out.append((claim, subject, dataset, stated))
         share_trailing_subject(out, values, bound, lists, text)
         named.extend(real)
+        named.extend(b for b in bound if b is not None and b not in real)  # ("its" then speaks of it)
+        self._remember(real)
         return out, (metrics[-1] if metrics else carried)
+
+    def _remember(self, mentions: list[Mention]) -> None:
+        for m in mentions:
+            if m.kind == "run" and all(o.run != m.run for o in self.order):
+                self.order.append(m)
 
 
 ACHIEVE = re.compile(r"\b(?:gets?|got|gives?|gave|reach(?:es|ed)?|achiev(?:es|ed|e)|scor(?:es|ed|e)|obtain(?:s|ed)?|"
@@ -193,8 +202,10 @@ SETTING_VALUES = frozenset("sgd adam adamw rmsprop adagrad adadelta nadam mse ma
                            "elu selu silu tanh sigmoid softmax cosine step plateau constant".split())
 LABEL_BEFORE = re.compile(r"^\s*([^:;=]{2,40}?)\s*(?:[:=]|\s[-–—]\s)\s*(?:~|about|around|approx\.?|c\.)?\s*$",
                           re.IGNORECASE)
-LABELLED_VALUE = re.compile(r"(?:[:=]|\s[-–—])\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")  # "X: 91.63 %"
+# "BN before ReLU: 91.63 %", "Adam - 89.4 %"
+LABELLED_VALUE = re.compile(r"(?:[:=]|\s[-–—])\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")
 ERROR = re.compile(r"\berror(?:\s+rate)?s?\b|\bmisclassification\s+rate\b", re.IGNORECASE)
+ORDINAL = re.compile(r"\b(?:first|second|former|latter)\b", re.IGNORECASE)
 IT = re.compile(r"^(?:its?|their|this (?:model|network|one)|the model|the network)$", re.IGNORECASE)
 
 
@@ -332,8 +343,8 @@ def _subject_for(value: Value, models: list[Mention], values: list[Value], text:
     return None
 
 
-def _resolve(anaphor: Mention, text: str, here: list[Mention], named: list[Mention], bound: list[Mention | None]
-             ) -> Mention | None:
+def _resolve(anaphor: Mention, text: str, here: list[Mention], named: list[Mention], bound: list[Mention | None],
+             order: list[Mention] = ()) -> Mention | None:
     """ "its", "it": the model named last before it; "the other", "the latter", "the former": one of the two models
     named before."""
     word = anaphor.text.lower()
@@ -344,6 +355,9 @@ def _resolve(anaphor: Mention, text: str, here: list[Mention], named: list[Menti
     for m in [*named, *(h for h in here if h.end <= anaphor.start)]:
         key = (m.run or m.text).lower()
         distinct = [d for d in distinct if (d.run or d.text).lower() != key] + [m]
+    if len(distinct) < 2 and ORDINAL.search(word) and len(order) >= 2:
+        # "The first model stops early ...": the report's first (second) model, in the order it named them
+        return order[0] if "first" in word or "former" in word else order[1]
     if len(distinct) < 2:
         return None
     pair = distinct[-2:]
