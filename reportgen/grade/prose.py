@@ -104,6 +104,11 @@ class SentenceReader:
         out = []
         if not values:
             named.extend(real)
+            for m in models:  # "The first model stops early." names a model for the "Its ..." that follows
+                if m.kind == "anaphor" and not IT.match(m.text):
+                    resolved = _resolve(m, text, real, named, [], self.order)
+                    if resolved is not None:
+                        named.append(resolved)
             self._remember(real)
             return out, (metrics[-1] if metrics else carried)
         respective = RESPECTIVELY.search(text) is not None

@@ -38,8 +38,8 @@ LETTER = re.compile(r"(?<![\w.'’\-])([A-H])(?![\w'’\-])(?=\s*(?:[,;:)\]]|\.(
                     r"gives?|gave|yields?|yielded|performs?|performed|respectively|with|at|on|vs\.?|versus|"
                     r"\(|[-+]?\.?\d)\b)")
 # "the other", "the latter", "the former": a model named before.
-ANAPHOR = re.compile(r"\bthe\s+(other|latter|former|second|first)(?:\s+(?:one|model|network|architecture))?\b",
-                     re.IGNORECASE)
+ANAPHOR = re.compile(r"\bthe\s+(other|latter|former|second|first)(?:\s+(?:one|model|network|architecture))?\b|"
+                     r"\b(?:its|it)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
