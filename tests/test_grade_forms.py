@@ -421,3 +421,59 @@ def test_a_table_row_of_a_setting_is_its_own_configuration() -> None:
     found = claims(text, "text")
     assert [(c.metric, round(c.value, 3), c.run, c.subject) for c in found if c.metric == "accuracy"] == [
         ("accuracy", 0.923, "", "optimizer adam (baseline)"), ("accuracy", 0.362, "", "optimizer sgd")]
+
+
+# --- more markers, numbers written otherwise, placeholders -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "number", "numbers", "inline"), [
+    ("## Questions 1 & 2: backprop and gradient check", "1", ["1", "2"], False),
+    ("### Questions 9, 10, 12 and 13", "9", ["9", "10", "12", "13"], False),
+    ("Aufgabe 1 – Conv-Blöcke vs. MobileNet-Blöcke", "1", ["1"], False),
+    ("### Ex 2.1", "2.1", ["2.1"], False),
+    ("**1.** The conv-block network (C4) beats the MobileNet one", "1", [], True),
+    ("Q3. The confusion matrix below shows the test set results for both", "3", ["3"], True),
+    ("## [3] Confusion matrices", "3", [], False),
+])
+def test_more_question_markers(text, number, numbers, inline) -> None:
+    h = parse_heading(Line(text, 1))
+    assert (h.number, h.numbers, h.inline) == (number, numbers, inline)
+
+
+def test_a_lettered_section_answers_what_the_map_says(tmp_path) -> None:
+    text = (f"# Report\n\nWhere the answers are: Question 1 → A, B; Question 2 → A, B; Question 3: not done.\n\n"
+            f"## A. C4\n\nC4 reaches 95.1 % test accuracy.\n\n{MATRIX_C4}\n\n## B. C1+M3\n\n"
+            "C1+M3 reaches 93.2 % test accuracy, lower than C4 because of fewer parameters in its blocks.\n")
+    assert _statuses(text, tmp_path) == {"compare": "answered", "confusion": "answered", "predictions": "missing"}
+
+
+def test_one_section_for_several_questions(tmp_path) -> None:
+    text = f"## Questions 1 and 2\n\n{ANSWERS[0]}\n\n{ANSWERS[1]}\n\n## Question 3\n\n{ANSWERS[2]}\n"
+    assert _statuses(text, tmp_path) == {q: "answered" for q in ("compare", "confusion", "predictions")}
+
+
+@pytest.mark.parametrize("placeholder", ["TODO", "TODO - need to download MNIST on the cluster first",
+                                         "Not done yet, ran out of time."])
+def test_a_placeholder_is_no_answer(placeholder: str, tmp_path) -> None:
+    text = f"### Question 1\n\n{ANSWERS[0]}\n\n### Question 2\n\n{ANSWERS[1]}\n\n### Question 3\n\n{placeholder}\n"
+    assert _statuses(text, tmp_path)["predictions"] == "missing"
+
+
+def test_a_combined_section_that_says_one_question_was_not_done(tmp_path) -> None:
+    text = (f"### Question 1\n\n{ANSWERS[0]}\n\n### Questions 2 and 3\n\n{ANSWERS[1]}\n\n"
+            "We did not get the prediction plots to work, so there is nothing for Question 3.\n")
+    statuses = _statuses(text, tmp_path)
+    assert (statuses["confusion"], statuses["predictions"]) == ("answered", "missing")
+
+
+def test_decimal_commas_and_thousands_dots(tmp_path) -> None:
+    text = ("### Question 1\n\nC4 reaches a test accuracy of 98,74 %, C1+M3 reaches 98,12 %, on 10.000 test "
+            "images.\n")
+    g = grade(text, course(tmp_path))
+    assert [(c.run, round(c.value, 4)) for c in g.claims] == [("c4", 0.9874), ("c1m3", 0.9812)]
+
+
+def test_scientific_notation_and_pronouns() -> None:
+    assert shown("We trained C4 and C1+M3. The first model stops early. Its test accuracy ends at 98.9 %.") == [
+        ("accuracy", 0.989, "c4", "test")]
+    assert shown("The test loss of C4 is 4.3e-2.") == [("loss", 0.043, "c4", "test")]

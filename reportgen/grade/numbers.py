@@ -12,7 +12,7 @@ from reportgen.grade.metric_words import BOUNDED, METRIC_ANY, hedge_after, hedge
 from reportgen.grade.settings import PATTERNS as SETTING_PATTERNS
 from reportgen.grade.subjects import Mention
 
-NUMBER = re.compile(r"(?<![\w.,:^])(?P<value>[-+]?(?:\d+\.\d+|\.\d+|\d+))(?:[eE][-+]?\d+)?(?![\w]|\.\d|,\d{3})"
+NUMBER = re.compile(r"(?<![\w.,:^])(?P<value>[-+]?(?:\d+\.\d+|\.\d+|\d+)(?:[eE][-+]?\d+)?)(?![\w]|\.\d|,\d{3})"
                     r"(?:\s*(?P<pct>%|percent\b|per\s*cent\b))?")
 
 UNITS = (r"epochs?|iterations?|iters?|steps?|layers?|images?|samples?|examples?|instances?|classes|class|batch(?:es)?|"

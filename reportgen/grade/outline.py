@@ -42,6 +42,8 @@ SUB_PART = re.compile(rf"^\s*\(?({SUB_LETTER})\)\s*(\S.*)?$")
 NUMBER_ONLY = re.compile(rf"^\s*(?:\((\d{{1,2}}(?:\.\d{{1,2}})*)\)|(\d{{1,2}}(?:\.\d{{1,2}})*)"
                          rf"(?:\s*\(?({SUB_LETTER})\))?[.)])\s*$")
 BOLD = re.compile(r"^\s*(?:\*\*|__)(?=\S)(.+?)(?<=\S)(?:\*\*|__)\s*:?\s*$")
+BRACKETED = re.compile(r"^\[(\d{1,2}(?:\.\d{1,2})*)\]\s*[:.)\-–]?\s*(.*)$")  # "[3] Confusion matrices"
+LETTERED = re.compile(r"^([A-H])[.)]\s+(\S.{0,80})$")  # "B. C1+M3", "C) Other mixes"
 CAPTION = re.compile(r"^\s*(figure|fig\.?|table)\s*\d+\s*[:.]", re.IGNORECASE)
 LETTER = re.compile(r"[A-Za-z]")
 TOC_ENTRY = re.compile(r"[A-Za-z)](?:\s*\.){3,}\s*\d{1,3}$|[A-Za-z)]\s{4,}\d{1,3}$")
@@ -165,6 +167,14 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
         if roman and roman.group(1):
             return Heading(line, "md", len(md.group(1)), str(roman_value(roman.group(1))),
                            (roman.group(2) or "").strip(), label="" if roman.group(2) else "number")
+        bracketed = BRACKETED.match(inner)
+        if bracketed:  # "## [3] Confusion matrices": the question's number in brackets
+            return Heading(line, "md", len(md.group(1)), normalise_number(bracketed.group(1)),
+                           bracketed.group(2).strip(), label="number")
+        lettered = LETTERED.match(inner)
+        if lettered:  # "## B. C1+M3": a lettered section (a map may say which questions it answers)
+            return Heading(line, "md", len(md.group(1)), lettered.group(1), lettered.group(2).strip(),
+                           label="letter")
         labelled = _label(line, inner, len(md.group(1)), "md")
         if labelled is not None:
             return labelled

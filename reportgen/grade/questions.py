@@ -239,9 +239,37 @@ def _says_anything(scores: dict[str, float]) -> bool:
     return max(scores.values(), default=0.0) >= AGREE
 
 
+MAP_LINE = re.compile(r"\b(?:question|q)\.?\s*(?P<q>\d{1,2}(?:\.\d{1,2})*)\b\s*[):.]?\s*", re.IGNORECASE)
+MAP_TARGET = re.compile(r"(?:→|->|=>|:|–|-|see|in|answered\s+in|under)\s*(?:sections?\s*|§\s*|parts?\s*)?"
+                        r"(?P<t>[A-H](?:\s*(?:,|and|&|\+)\s*[A-H])*)\b(?![\w.+-])", re.IGNORECASE)
+NOT_DONE = re.compile(r"\bnot\s+(?:done|answered|attempted)|\bmissing\b|\bskipped\b|\bn/a\b", re.IGNORECASE)
+
+
+def section_map(doc: Document, matcher: QuestionMatcher) -> tuple[dict[str, set[str]], set[str]]:
+    """A report organised by model may say where each answer is: "Question 3 → B, C", "Q5: not done". Returns
+    section letter -> the questions it answers, and the questions the map says are not done."""
+    sections: dict[str, set[str]] = {}
+    declined: set[str] = set()
+    for line in doc.lines:
+        found = list(MAP_LINE.finditer(line.text))
+        for k, m in enumerate(found):
+            qid = matcher.question_numbered(m.group("q"))
+            if not qid:
+                continue
+            rest = line.text[m.end():found[k + 1].start() if k + 1 < len(found) else m.end() + 80]
+            target = MAP_TARGET.match(rest)
+            if target and target.group("t").strip():
+                for letter in re.findall(r"[A-H]", target.group("t")):
+                    sections.setdefault(letter, set()).add(qid)
+            elif NOT_DONE.match(rest.strip(" :–-→>")) or NOT_DONE.search(rest[:20]):
+                declined.add(qid)
+    return sections, declined
+
+
 def match_questions(doc: Document, blocks: list[Block], questions: list[Question], claims: list[Claim],
                     matrices: list[Matrix], min_words: int) -> dict[str, Answer]:
     matcher = QuestionMatcher(questions)
+    mapped, declined_by_map = section_map(doc, matcher)
     for block in blocks:
         lines = {line.number for line in block.lines}
         if any(m.location.line in lines for m in matrices):
@@ -255,6 +283,8 @@ def match_questions(doc: Document, blocks: list[Block], questions: list[Question
             continue
         line = block.heading.line.number
         own[line] = _claims_of(block, matcher, numbering)
+        if block.heading.label == "letter" and block.heading.number in mapped:
+            own[line] = {qid: 0.9 for qid in mapped[block.heading.number]}, MARKER  # "B. C1+M3" answers 1, 3, 6
         block_scores[line] = matcher.scores(block)
         for qid, s in block_scores[line].items():
             answers[qid].best = max(answers[qid].best, s)
@@ -275,7 +305,7 @@ def match_questions(doc: Document, blocks: list[Block], questions: list[Question
         if not answer.blocks:
             _take_candidates(answer, blocks, block_scores, strongly_taken)
     for answer in answers.values():
-        if _declined(answer):
+        if _declined(answer) or answer.question.id in declined_by_map and not answer.blocks:
             answer.blocks, answer.confidence = [], 0.9  # "there is nothing for Question 4": surely missing
             continue
         find_substance(doc, answer, claims, matrices, min_words)

@@ -192,7 +192,7 @@ CLASS_REPORT_HEADER = re.compile(r"precision\s+recall\s+(?:f1(?:[-_ ]?score)?|f[
                                  re.IGNORECASE)
 SUMMARY_LABEL = re.compile(r"^(accuracy|(?:micro|macro|weighted|samples) avg(?:erage)?)$", re.IGNORECASE)
 # "0.90", "90 %", "97.0 ± 1.7 %" (a mean over seeds: its mean)
-CELL_NUMBER = re.compile(r"^(?P<value>\d*\.?\d+)\s*(?:(?:±|\+/-|\+-)\s*\d*\.?\d+)?\s*(?P<pct>%)?$")
+CELL_NUMBER = re.compile(r"^(?P<value>\d*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:(?:±|\+/-|\+-)\s*\d*\.?\d+)?\s*(?P<pct>%)?$")
 
 
 def cell_number(text: str) -> tuple[str, bool] | None:

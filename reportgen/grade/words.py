@@ -111,6 +111,10 @@ def significant_digits(as_written: str) -> int:
 
 
 def decimals(as_written: str) -> int:
-    """Digits after the decimal point: "0.9472" -> 4, "95" -> 0."""
-    mantissa = re.split(r"[eE]", as_written)[0]
-    return len(mantissa.split(".", 1)[1]) if "." in mantissa else 0
+    """Decimal places of the number written: "0.9472" -> 4, "95" -> 0, "4.3e-2" -> 3."""
+    mantissa, *exponent = re.split(r"[eE]", as_written)
+    places = len(mantissa.split(".", 1)[1]) if "." in mantissa else 0
+    try:
+        return places - int(exponent[0]) if exponent else places
+    except ValueError:
+        return places
