@@ -94,6 +94,23 @@ def test_the_dev2_set_covers_every_report():
     assert len(names) >= 12
 
 
+# The third development set (tests/heldout/dev3): its expectations must be well formed; its agreement has no threshold
+# (python -m tests.heldout.agreement --dev3 prints it).
+@pytest.mark.parametrize("path", ha.expected_files(ha.DEV3), ids=lambda p: p.name.removesuffix(".json"))
+def test_dev3_expected_file_is_well_formed(path):
+    check_well_formed(path, ha.DEV3)
+
+
+def test_the_dev3_set_covers_every_report_and_five_courses():
+    expected = ha.expected_files(ha.DEV3)
+    names = {ha.report_path(p, ha.DEV3).name for p in expected}
+    reports = {p.name for p in (ha.DEV3 / "reports").iterdir() if p.is_file()}
+    assert reports == names, f"reports without expectations: {sorted(reports - names)}"
+    assert len(names) >= 12
+    courses = Counter(ha.load_expected(p)["manifest"] for p in expected)
+    assert len(courses) >= 5, courses
+
+
 def test_the_set_covers_every_report_and_five_courses():
     expected = ha.expected_files()
     names = {ha.report_path(p).name for p in expected}

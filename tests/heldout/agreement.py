@@ -5,12 +5,14 @@
     python -m tests.heldout.agreement -v NAME ...     # only these reports (file names, or a part of one)
     python -m tests.heldout.agreement --fresh         # the fresh set in fresh/ (never tuned on; see its README)
     python -m tests.heldout.agreement --dev2          # the second development set in dev2/ (see its README)
+    python -m tests.heldout.agreement --dev3          # the third development set in dev3/ (see its README)
 
 Each ``expected/<report>.json`` says what a careful TA reads in ``reports/<report>``: the status of every marked
 question, every metric value stated (claims) and the flags that must or must not be raised. See README.md here for
 the format and for how agreement is computed. :func:`evaluate` returns the rows and totals for tests;
 ``evaluate(folder=FRESH)`` (or ``--fresh``) scores the second set in ``fresh/``, laid out the same way, and
-``evaluate(folder=DEV2)`` (or ``--dev2``) the second development set in ``dev2/``.
+``evaluate(folder=DEV2)`` (or ``--dev2``) the second development set in ``dev2/`` and ``evaluate(folder=DEV3)``
+(or ``--dev3``) the third in ``dev3/``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ REPORTS = HERE / "reports"
 EXPECTED = HERE / "expected"
 FRESH = HERE / "fresh"  # a second set with its own reports/ and expected/: for checking, never for tuning
 DEV2 = HERE / "dev2"  # a second development set, laid out the same way (no thresholds)
+DEV3 = HERE / "dev3"  # a third development set, laid out the same way (no thresholds)
 
 STATUSES = ("answered", "unclear", "missing")
 METRICS = ("accuracy", "recall", "precision", "f1", "auc", "loss")
@@ -316,8 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     sets.add_argument("--fresh", action="store_true",
                       help="score the fresh set in fresh/ instead (for checking only, never for tuning)")
     sets.add_argument("--dev2", action="store_true", help="score the second development set in dev2/ instead")
+    sets.add_argument("--dev3", action="store_true", help="score the third development set in dev3/ instead")
     args = parser.parse_args(argv)
-    result = evaluate(args.names or None, folder=FRESH if args.fresh else DEV2 if args.dev2 else None)
+    folder = FRESH if args.fresh else DEV2 if args.dev2 else DEV3 if args.dev3 else None
+    result = evaluate(args.names or None, folder=folder)
     print(table(result, details=args.details))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
