@@ -200,6 +200,18 @@ def test_printed_output_is_substance(tmp_path) -> None:
     ("On the testing set C4 has an accuracy of 98.51 % and a macro recall of 98.49 %.",
      [("accuracy", 0.9851, "c4", "test"), ("recall", 0.9849, "c4", "test")]),
     ("GELU changed nothing (97.80 ± 0.09 % accuracy).", [("accuracy", 0.978, None, "")]),
+    # "model 97.2 %" and "blocks 0.9991" are no names: nothing is numbered with a percentage or "0.99..."
+    ("The MLP model reaches 98.1 % test accuracy, the CNN model 97.2 %.",
+     [("accuracy", 0.981, "mlp", "test"), ("accuracy", 0.972, "cnn", "test")]),
+    ("Without MobileNet blocks the macro AUC is 0.9996, with MobileNet blocks 0.9991.",
+     [("auc", 0.9996, "c4", ""), ("auc", 0.9991, "c1m3", "")]),
+    ("Model 2 reaches 98.1 % test accuracy.", [("accuracy", 0.981, "Model 2", "test")]),
+    # a list of the curves' metrics is not the metric of the numbers when another is named in between
+    ("The accuracy/loss curves end at a validation loss of 0.0391 for C4 and 0.0577 for C1+M3.",
+     [("loss", 0.0391, "c4", "val"), ("loss", 0.0577, "c1m3", "val")]),
+    # a count between the models and the numbers ("4 conv") does not stop the pairing
+    ("C1+M3 (1 conv, 3 MobileNet blocks) against C4 (4 conv blocks): test accuracy 92.3 % vs 95.0 %.",
+     [("accuracy", 0.923, "c1m3", "test"), ("accuracy", 0.95, "c4", "test")]),
 ])
 def test_every_number_of_a_sentence_with_its_own_subject(text: str, expected: list[tuple]) -> None:
     assert shown(text) == expected
@@ -445,6 +457,24 @@ def test_a_lettered_section_answers_what_the_map_says(tmp_path) -> None:
             f"## A. C4\n\nC4 reaches 95.1 % test accuracy.\n\n{MATRIX_C4}\n\n## B. C1+M3\n\n"
             "C1+M3 reaches 93.2 % test accuracy, lower than C4 because of fewer parameters in its blocks.\n")
     assert _statuses(text, tmp_path) == {"compare": "answered", "confusion": "answered", "predictions": "missing"}
+
+
+def test_a_map_written_as_a_table_sends_questions_to_numbered_sub_sections(tmp_path) -> None:
+    text = ("# Report\n\n| Question | Section |\n|---|---|\n| 1 – Conv vs MobileNet | A.1, B.1 |\n"
+            "| 2 – Confusion matrices | A.2 |\n| 3 – Predictions | not done |\n\n"
+            "## A. C4\n\n### A.1 Results\n\nC4 reaches 95.1 % test accuracy.\n\n"
+            f"### A.2 Test confusion matrix\n\n{MATRIX_C4}\n\n## B. C1+M3\n\n### B.1 Results\n\n"
+            "C1+M3 reaches 93.2 % test accuracy, lower than C4 because of fewer parameters in its blocks.\n")
+    assert _statuses(text, tmp_path) == {"compare": "answered", "confusion": "answered", "predictions": "missing"}
+
+
+def test_a_shared_part_of_run_names_is_no_model_of_its_own() -> None:
+    # "MobileNet" is in the names of several runs: under "B. C1+M3" it is a part of C1+M3, not another model
+    runs = {"c4": ["C4", "4 conv blocks"], "c1m3": ["C1+M3", "1 conv block and 3 mobilenet blocks"],
+            "c3m1": ["C3+M1", "3 conv blocks and 1 mobilenet block"]}
+    d = doc("## B. C1+M3\n\nOne conv block followed by three MobileNet blocks. Test accuracy 97.88 %.\n")
+    found = extract_claims(d, Context(d, headings(d)), Subjects(runs, []))
+    assert [(c.metric, round(c.value, 4), c.run) for c in found] == [("accuracy", 0.9788, "c1m3")]
 
 
 def test_one_section_for_several_questions(tmp_path) -> None:

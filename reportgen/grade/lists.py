@@ -31,10 +31,19 @@ def labelled_lists(values: list[Value], text: str) -> dict[int, str]:
     for m in LABEL_LIST.finditer(text):
         labels = [w.strip() for w in re.split(r"\s*[,/;]\s*(?:and\s+)?", m.group(1) or m.group(2)) if w.strip()]
         run = next((r for r in runs if values[r[0]].start >= m.end() and len(r) == len(labels)
-                    and values[r[0]].start - m.end() <= 40), None)
+                    and values[r[0]].start - m.end() <= 40
+                    and not _another_metric(text[m.end():values[r[0]].start])), None)
+        # ("the accuracy/loss curves end at a validation loss of 0.0391 and 0.0577": the metric named between
+        # decides, not the list of the curves' names)
         if run is not None:
             out.update({index: labels[k] for k, index in enumerate(run)})
     return out
+
+def _another_metric(between: str) -> bool:
+    """Whether a metric other than the one right after a list of labels ("test/val accuracy of") is named."""
+    own = re.match(rf"\s*(?:{METRIC})", between, re.IGNORECASE)
+    return METRIC_WORD.search(between[own.end() if own else 0:]) is not None
+
 
 def share_trailing_subject(out: list, values: list[Value], bound: list[Mention | None], lists: dict[int, int],
                             text: str) -> None:
@@ -125,7 +134,8 @@ def pair_lists(items: list, values: list[Value], text: str, strict: bool = False
         if not candidates:
             continue
         group = candidates[-1]
-        if strict and any(group_span(items, group)[1] <= v.start < first.start for v in values):
+        if strict and any(group_span(items, group)[1] <= v.start < first.start and (v.pct or "." in v.written)
+                          for v in values):  # (a count in between, "C4 (4 conv blocks)", is no result)
             continue
         for k, index in enumerate(run):
             pairs[index] = items[group[k]]

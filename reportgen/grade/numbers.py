@@ -55,6 +55,8 @@ NAMING_AFTER = re.compile(
     rf"\s*%\s*(?:train(?:ing)?|val(?:idation)?|test(?:ing)?|held[- ]out)\b(?!\s*(?:set\s+)?(?:{METRIC_ANY})))",
     re.IGNORECASE)  # "(60 % train, 20 % validation)": shares of the data, not "97 % test accuracy"
 
+NAME_WORD = re.compile(rf"(?:{NAMES})[-\s]*#?\s*\(?", re.IGNORECASE)
+MODEL_WORD_END = re.compile(r"\b(?:models?|networks?|nets?|architectures?|variants?)\s*$", re.IGNORECASE)
 BRACKETS = re.compile(r"\[[^\[\]]{0,80}\]")
 YEAR = re.compile(r"^(?:19|20)\d\d$")
 # Where a clause ends: a subject named after it belongs to the next one.
@@ -91,6 +93,10 @@ def find_values(text: str, mentions: list[Mention], settings: list[tuple[int, in
                 and re.search(rf"\b(?:{HYPERPARAMETERS})\b", naming.group(0), re.IGNORECASE) \
                 and (":" in naming.group(0) or not re.search(rf"\b(?:{NAMES})\b", naming.group(0), re.IGNORECASE)):
             naming = None  # "width 98.1 %", "a new last layer: 94.10 %": no width is a percentage; it is a result
+        if naming and m.group("pct") and "." in m.group("value") and MODEL_WORD_END.search(naming.group(0)):
+            naming = None  # "the CNN model 97.2 %": no model is numbered 97.2 %; it is the model's result
+        if naming and re.match(r"0?\.\d", m.group("value")) and NAME_WORD.fullmatch(naming.group(0).strip()):
+            naming = None  # "with MobileNet blocks 0.9991": nothing is numbered 0.9991; it is a result
         if re.search(r"(?<![\w.])\d*\.\d+\s*/\s*$", before) or re.match(r"\s*/\s*\d*\.\d", text[b:]):
             naming = naming if not re.search(r"\.\d", m.group("value")) else None  # "0.9998 / 0.9995": two values
         elif NAMING_AFTER.match(text[b:]):

@@ -43,7 +43,7 @@ NUMBER_ONLY = re.compile(rf"^\s*(?:\((\d{{1,2}}(?:\.\d{{1,2}})*)\)|(\d{{1,2}}(?:
                          rf"(?:\s*\(?({SUB_LETTER})\))?[.)])\s*$")
 BOLD = re.compile(r"^\s*(?:\*\*|__)(?=\S)(.+?)(?<=\S)(?:\*\*|__)\s*:?\s*$")
 BRACKETED = re.compile(r"^\[(\d{1,2}(?:\.\d{1,2})*)\]\s*[:.)\-–]?\s*(.*)$")  # "[3] Confusion matrices"
-LETTERED = re.compile(r"^([A-H])[.)]\s+(\S.{0,80})$")  # "B. C1+M3", "C) Other mixes"
+LETTERED = re.compile(r"^([A-H](?:\.\d{1,2})+|[A-H](?=[.)]))[.)]?\s+(\S.{0,80})$")  # "B. C1+M3", "C) …", "A.1 Results"
 CAPTION = re.compile(r"^\s*(figure|fig\.?|table)\s*\d+\s*[:.]", re.IGNORECASE)
 LETTER = re.compile(r"[A-Za-z]")
 TOC_ENTRY = re.compile(r"[A-Za-z)](?:\s*\.){3,}\s*\d{1,3}$|[A-Za-z)]\s{4,}\d{1,3}$")

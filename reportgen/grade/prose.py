@@ -28,7 +28,7 @@ from reportgen.grade.lists import (
     share_trailing_subject,
     value_lists,
 )
-from reportgen.grade.metric_words import METRIC, QUALIFIER, SPLIT, make_claim, metric_of, split_of
+from reportgen.grade.metric_words import METRIC, METRIC_ANY, QUALIFIER, SPLIT, make_claim, metric_of, split_of
 from reportgen.grade.model import Claim
 from reportgen.grade.numbers import Value, find_values, plausible, setting_spans
 from reportgen.grade.passages import Passage
@@ -44,7 +44,7 @@ DERIVED_BEFORE = re.compile(r"(?:\b(?:knn|k-nn|\d+-nn|top-?[2-9]|delta|change\s+
                             re.IGNORECASE)
 DERIVED_AFTER = re.compile(r"^\s*(?:per\s+(?:\d|[\d.]+\s*[kKM]\b|param|parameter|million|thousand|flop|mac|second|"
                            r"sec\b|minute|epoch|image|sample|weight)|gain|drop|difference|gap|improvement|increase|"
-                           r"decrease|curves?\s+(?:of|for)\s|/)", re.IGNORECASE)
+                           rf"decrease|curves?\s+(?:of|for)\s|/(?!\s*(?:{METRIC_ANY})\b))", re.IGNORECASE)
 SPREAD = re.compile(r"^\s*%?\s*\(?\s*(?:±|\+/-|\+-|std\.?|sd)\s*[=:]?\s*\d*\.?\d+\s*%?\s*\)?")  # "± 0.09 %"
 PER_CLASS = re.compile(r"\b(?:class(?:es)?|digits?|labels?|categor(?:y|ies))\s+['\"“]?[\w-]{1,20}['\"”]?\s*[:(=]?\s*$|"
                        r"\bfor\s+(?:the\s+)?(?:class|digit|label)\s+\S+\s+(?:is|was|of)?\s*$", re.IGNORECASE)

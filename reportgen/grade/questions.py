@@ -240,8 +240,13 @@ def _says_anything(scores: dict[str, float]) -> bool:
 
 
 MAP_LINE = re.compile(r"\b(?:question|q)\.?\s*(?P<q>\d{1,2}(?:\.\d{1,2})*)\b\s*[):.]?\s*", re.IGNORECASE)
+SECTION_REF = r"[A-H](?:\.\d{1,2})*"  # "B", "A.1"
+SECTION_REFS = rf"{SECTION_REF}(?:\s*(?:,|and|&|\+)\s*{SECTION_REF})*"
 MAP_TARGET = re.compile(r"(?:→|->|=>|:|–|-|see|in|answered\s+in|under)\s*(?:sections?\s*|§\s*|parts?\s*)?"
-                        r"(?P<t>[A-H](?:\s*(?:,|and|&|\+)\s*[A-H])*)\b(?![\w.+-])", re.IGNORECASE)
+                        rf"(?P<t>{SECTION_REFS})\b(?![\w.+-])", re.IGNORECASE)
+MAP_ROW_QUESTION = re.compile(r"^\s*(?:(?:question|q)\.?\s*)?(?P<q>\d{1,2}(?:\.\d{1,2})*)\b(?!\.\d|\s*%)",
+                              re.IGNORECASE)
+MAP_ROW_TARGET = re.compile(rf"^\s*(?:sections?\s*|§\s*|parts?\s*)?(?P<t>{SECTION_REFS})\s*$", re.IGNORECASE)
 NOT_DONE = re.compile(r"\bnot\s+(?:done|answered|attempted)|\bmissing\b|\bskipped\b|\bn/a\b", re.IGNORECASE)
 
 
@@ -250,7 +255,11 @@ def section_map(doc: Document, matcher: QuestionMatcher) -> tuple[dict[str, set[
     section letter -> the questions it answers, and the questions the map says are not done."""
     sections: dict[str, set[str]] = {}
     declined: set[str] = set()
+    rows: list[tuple[str, str]] = []  # a map written as a table: "| 1 – Conv vs MobileNet | A.1, B.1 |"
     for line in doc.lines:
+        if line.text.count("|") >= 2:
+            rows += _map_row(line.text, matcher)
+            continue
         found = list(MAP_LINE.finditer(line.text))
         for k, m in enumerate(found):
             qid = matcher.question_numbered(m.group("q"))
@@ -259,11 +268,41 @@ def section_map(doc: Document, matcher: QuestionMatcher) -> tuple[dict[str, set[
             rest = line.text[m.end():found[k + 1].start() if k + 1 < len(found) else m.end() + 80]
             target = MAP_TARGET.match(rest)
             if target and target.group("t").strip():
-                for letter in re.findall(r"[A-H]", target.group("t")):
-                    sections.setdefault(letter, set()).add(qid)
+                for ref in re.findall(SECTION_REF, target.group("t")):
+                    sections.setdefault(ref.upper(), set()).add(qid)
             elif NOT_DONE.match(rest.strip(" :–-→>")) or NOT_DONE.search(rest[:20]):
                 declined.add(qid)
+    if len({qid for qid, _ in rows}) >= 2:  # one such row could be a coincidence; a map has several
+        for qid, target in rows:
+            if target:
+                for ref in re.findall(SECTION_REF, target):
+                    sections.setdefault(ref.upper(), set()).add(qid)
+            else:
+                declined.add(qid)
     return sections, declined
+
+
+def _map_row(text: str, matcher: QuestionMatcher) -> list[tuple[str, str]]:
+    """(question, its sections) from a table row whose first cell names a question and another cell holds only
+    section references, or (question, "") where that cell says it was not done."""
+    cells = [c.strip(" *_") for c in text.strip().strip("|").split("|")]
+    first = MAP_ROW_QUESTION.match(cells[0]) if cells else None
+    qid = matcher.question_numbered(first.group("q")) if first else None
+    if not qid:
+        return []
+    for cell in cells[1:]:
+        target = MAP_ROW_TARGET.match(cell)
+        if target:
+            return [(qid, target.group("t"))]
+        if NOT_DONE.match(cell):
+            return [(qid, "")]
+    return []
+
+
+def mapped_questions(number: str, mapped: dict[str, set[str]]) -> set[str]:
+    """The questions a map sends to section `number` ("A.1") or to a section above it ("A")."""
+    parts = number.upper().split(".")
+    return set().union(*(mapped.get(".".join(parts[:k]), set()) for k in range(1, len(parts) + 1)))
 
 
 def match_questions(doc: Document, blocks: list[Block], questions: list[Question], claims: list[Claim],
@@ -283,8 +322,9 @@ def match_questions(doc: Document, blocks: list[Block], questions: list[Question
             continue
         line = block.heading.line.number
         own[line] = _claims_of(block, matcher, numbering)
-        if block.heading.label == "letter" and block.heading.number in mapped:
-            own[line] = {qid: 0.9 for qid in mapped[block.heading.number]}, MARKER  # "B. C1+M3" answers 1, 3, 6
+        sent_here = mapped_questions(block.heading.number, mapped) if block.heading.label == "letter" else set()
+        if sent_here:
+            own[line] = {qid: 0.9 for qid in sent_here}, MARKER  # "B. C1+M3" answers 1, 3, 6
         block_scores[line] = matcher.scores(block)
         for qid, s in block_scores[line].items():
             answers[qid].best = max(answers[qid].best, s)

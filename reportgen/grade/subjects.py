@@ -27,7 +27,7 @@ jupyter colab github latex university mit itu iit
 # Words that introduce a model by number or letter: "model A", "Network 2", "architecture 3", "variant B".
 GENERIC = re.compile(
     r"\b(?:model|network|net|architecture|arch\.?|variant|configuration|config|experiment|version|approach|method|"
-    r"classifier|setup|candidate)\s*#?\s*(?:[A-Z]\b|\d{1,2}(?:\.\d{1,2}){0,2}\b(?![.,]?\d)|[ivx]{1,4}\b)",
+    r"classifier|setup|candidate)\s*#?\s*(?:[A-Z]\b|\d{1,2}(?:\.\d{1,2}){0,2}\b(?![.,]?\d|\s*(?:%|percent\b))|[ivx]{1,4}\b)",
     re.IGNORECASE)
 # A name: has two capitals ("MLP", "ResNet", "LeNet-5"), or letters and digits joined ("C4", "C2+M2", "VGG16").
 NAME = re.compile(r"(?<![\w+\-.])(?=[\w+\-]*[A-Za-z])(?:[A-Z][\w]*[A-Z][\w]*|[A-Za-z]+\d[\w]*)(?:[+\-][A-Za-z0-9]+)*"
@@ -53,6 +53,9 @@ class Mention:
     run: str = ""  # the manifest run it names, for kind "run"
 
 
+PART_OF_MODEL = re.compile(r"[\s-]+(?:blocks?|layers?|units?|modules?|cells?)\b", re.IGNORECASE)  # "MobileNet blocks"
+
+
 class Subjects:
     """Finds subject mentions, knowing the manifest's runs (``aliases``: run -> phrases that name it) and the
     course's test-set keywords."""
@@ -65,6 +68,13 @@ class Subjects:
         # Longest first, so "1 conv block and 3 mobilenet blocks" wins over "mobilenet".
         phrases.sort(key=lambda item: -len(item[0]))
         self._runs = [(re.compile(rf"(?<![\w+]){_loose(p)}(?![\w+])", re.IGNORECASE), run) for p, run in phrases]
+        # A word in the phrases of several runs ("mobilenet" in "1 conv block and 3 mobilenet blocks" and
+        # "3 conv blocks and 1 mobilenet block") names a part they share, not a model of its own.
+        runs_of_word: dict[str, set[str]] = {}
+        for p, run in phrases:
+            for word in re.findall(r"[a-z][\w-]+", p.lower()):
+                runs_of_word.setdefault(word, set()).add(run)
+        self._shared = {w for w, runs in runs_of_word.items() if len(runs) >= 2}
         words = sorted({*DATASETS, *(d.lower() for d in datasets if d)}, key=len, reverse=True)
         self._datasets = re.compile(r"(?<![\w-])(?:" + "|".join(_loose(w) for w in words) + r")(?![\w])",
                                     re.IGNORECASE) if words else None
@@ -82,7 +92,8 @@ class Subjects:
             found.append(Mention(m.group(0), m.start(), m.end(), "name"))
         for m in NAME.finditer(text):
             word = m.group(0)
-            if word.lower() in NOT_NAMES or word.lower().rstrip("s") in NOT_NAMES or _is_unit_or_metric(word):
+            if word.lower() in NOT_NAMES or word.lower().rstrip("s") in NOT_NAMES or _is_unit_or_metric(word) \
+                    or word.lower() in self._shared or PART_OF_MODEL.match(text, m.end()):
                 continue
             found.append(Mention(word, m.start(), m.end(), "name"))
         for m in LETTER.finditer(text):
