@@ -213,6 +213,10 @@ keywords = ["line"]
         Case("f1-at-the-mean", f"{CONFUSION}Precision: 0.80\nRecall: 0.70\nF1 score: 0.75\n"),
         Case("f1-far-from-its-partners", f"{CONFUSION}Precision: 0.80\nRecall: 0.70\n" + "Some words.\n" * 6
              + "F1 score: 0.90\n"),
+        # one row, two models: each F1 is checked against its own model's precision and recall
+        Case("f1-of-two-models-in-one-row", f"{CONFUSION}|  | C4 | | | C1+M3 | | |\n|---|---|---|---|---|---|---|\n"
+             "| **class** | **precision** | **recall** | **F1** | **precision** | **recall** | **F1** |\n"
+             "| macro avg | 0.48 | 0.47 | 0.47 | 0.74 | 0.74 | 0.74 |\n"),
     ],
     "VS_REFERENCE": [
         Case("other-epochs", f"{COMPARE}## Convolution block architecture, Epoch = 1\nTest accuracy: 0.80\n",

@@ -468,6 +468,16 @@ def test_a_map_written_as_a_table_sends_questions_to_numbered_sub_sections(tmp_p
     assert _statuses(text, tmp_path) == {"compare": "answered", "confusion": "answered", "predictions": "missing"}
 
 
+def test_a_per_class_table_gives_only_its_average_rows_each_model_from_its_column_group() -> None:
+    text = ("|  | MLP | | | CNN | | |\n|---|---|---|---|---|---|---|\n"
+            "| **class** | **precision** | **recall** | **F1** | **precision** | **recall** | **F1** |\n"
+            "| cat | 0.17 | 0.21 | 0.19 | 0.52 | 0.55 | 0.54 |\n| dog | 0.37 | 0.34 | 0.36 | 0.69 | 0.67 | 0.68 |\n"
+            "| **macro avg** | 0.48 | 0.47 | 0.47 | 0.74 | 0.74 | 0.74 |\n")
+    assert [(m, v, run) for m, v, run, _ in shown(text)] == [
+        ("precision", 0.48, "mlp"), ("recall", 0.47, "mlp"), ("f1", 0.47, "mlp"),
+        ("precision", 0.74, "cnn"), ("recall", 0.74, "cnn"), ("f1", 0.74, "cnn")]
+
+
 def test_a_shared_part_of_run_names_is_no_model_of_its_own() -> None:
     # "MobileNet" is in the names of several runs: under "B. C1+M3" it is a part of C1+M3, not another model
     runs = {"c4": ["C4", "4 conv blocks"], "c1m3": ["C1+M3", "1 conv block and 3 mobilenet blocks"],

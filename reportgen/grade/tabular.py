@@ -31,6 +31,11 @@ NOT_A_VALUE_COLUMN = re.compile(r"\b(?:std|sd|stdev|±|params?|parameters?|time|
 SETTING_COLUMN = re.compile(r"\b(?:batch[\s_-]*size|bs|learning[\s_-]*rate|lr|epochs?|dropout|optimi[sz]er|loss|"
                             r"activation|split|ratio|momentum|weight[\s_-]*decay|hidden|neurons?|layers?|filters?|"
                             r"kernel|scheduler|augmentation)\b", re.IGNORECASE)
+# A table of one row per class ("class | precision | recall"): its rows are per-class values, not a model's,
+# except the averages.
+CLASS_COLUMN = re.compile(r"^(?:class(?:es)?|class\s+name|digits?|labels?|categor(?:y|ies)|true\s+class)$",
+                          re.IGNORECASE)
+AVERAGE_ROW = re.compile(r"\b(?:macro|micro|weighted|avg|average|mean|overall|total|all)\b", re.IGNORECASE)
 TABLE_END_WORDS = 8  # a line of more words than this, without numbers, is a paragraph: the table has ended
 
 
@@ -108,6 +113,7 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
     out = []
     metric_of_col = {id(c): m for c, m in metric_cols}
     label_header = next((c.text for c in table.header if id(c) not in metric_of_col), "")
+    per_class = bool(CLASS_COLUMN.match(label_header.strip(" *_")))
     for row_line, row in table.rows:
         if any(not cell_number(c.text) and c.text.rstrip().endswith((":", "=")) and _header_metric(c.text)
                for c in row):
@@ -122,6 +128,8 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
             continue
         # The row's label: every cell left of its first metric ("3  C2+M2" keeps the rank with the run).
         label = " ".join(c.text for c in row if c.start < found[0][0].start)
+        if per_class and not AVERAGE_ROW.search(label):
+            continue  # "cat | 0.1671 | 0.2120": one class's values
         setting = bool(label_header and SETTING_COLUMN.search(label_header) and not run_of(label)
                        and not SPLIT.fullmatch(label.strip()))  # ("split | train": the split, not a setting)
         shown = f"{label_header} {label}" if setting else label
@@ -134,7 +142,8 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
             if claim is not None:
                 # A row of a setting ("optimizer | sgd") is another configuration: its own subject, no run.
                 claim.subject = shown if setting else _subject_label(label)
-                claim.run = run_of(label) if not setting else ""
+                # ... else the run its column's group names ("| | MLP | | CNN |" over "| | acc | loss | acc |")
+                claim.run = run_of(label) or run_of(column.text) if not setting else ""
                 out.append(claim)
     return out
 

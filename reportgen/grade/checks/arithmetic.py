@@ -204,5 +204,14 @@ def impossible_value(f: Findings) -> list[Flag]:
 
 def _partner(f: Findings, claim: Claim, metric: str) -> Claim | None:
     near = [c for c in f.claims if c.metric == metric and c.split == claim.split and c.average == claim.average
-            and _near(f, c, claim)]
-    return min(near, key=lambda c: abs(c.location.line - claim.location.line)) if near else None
+            and _near(f, c, claim) and not _other_model(c, claim)]
+    return min(near, key=lambda c: (abs(c.location.line - claim.location.line),
+                                    abs(c.column - claim.column))) if near else None
+
+
+def _other_model(a: Claim, b: Claim) -> bool:
+    """Whether two claims are known to be about different models ("| macro avg | 0.48 | ... | 0.74 |" under
+    "| | MLP | | | CNN | | |": one row, two models)."""
+    if a.run and b.run:
+        return a.run != b.run
+    return bool(a.subject and b.subject) and a.subject.lower() != b.subject.lower()
