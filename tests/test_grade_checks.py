@@ -70,6 +70,9 @@ FIRES: dict[str, list[Case]] = {
              ("0.95", "89", "100", "0.8900", "line 5"), "Test accuracy: 0.95"),
         Case("one-decimal-beyond-rounding", f"{CONFUSION}The model reached an accuracy of 98.6% on the test set.\n\n"
              f"{MATRIX_9873}\n", 3, ("98.6%", "9,873", "10,000", "0.9873"), "accuracy of 98.6%"),
+        # a mean over seeds with its SD: one seed's matrix may differ, but not by many SDs
+        Case("mean-over-seeds-far-off", f"{CONFUSION}Test accuracy: 0.9950 (± 0.0005)\n\n{MATRIX_9873}\n", 3,
+             ("0.9950", "0.9873"), "Test accuracy: 0.9950"),
     ],
     "RECALL_EQUALS_ACCURACY": [
         Case("equal-everywhere", f"{CONFUSION}## C4\nTest accuracy: 0.9312\nTest recall: 0.9312\n\n## C1+M3\n"
@@ -157,6 +160,7 @@ QUIET: dict[str, list[Case]] = {
              f"{CONFUSION}The model reached an accuracy of 98.7% on the test set.\n\n{MATRIX_9873}\n"),
         Case("training-accuracy", f"{CONFUSION}Training accuracy: 0.99\n\n{MATRIX_89}\n"),
         Case("other-heading", f"{CONFUSION}## C4\nTest accuracy: 0.95\n\n## C1+M3\n{MATRIX_89}\n"),
+        Case("mean-over-seeds-vs-one-seed", f"{CONFUSION}Test accuracy: 0.9877 (± 0.0005)\n\n{MATRIX_9873}\n"),
     ],
     "RECALL_EQUALS_ACCURACY": [
         Case("balanced-test-set", FIRES["RECALL_EQUALS_ACCURACY"][0].text,

@@ -60,6 +60,9 @@ def test_question_marker(text: str, number: str, label: str) -> None:
 def test_roman_numbered_heading_and_faq_question() -> None:
     h = parse_heading(Line("III. Confusion matrices", 1))
     assert (h.number, h.text) == ("3", "Confusion matrices")
+    h = parse_heading(Line("VII. t-SNE after the first epoch", 1))  # a title may start with "t-SNE", "k-NN"
+    assert (h.number, h.text) == ("7", "t-SNE after the first epoch")
+    assert parse_heading(Line("I. the end", 1)) is None
     faq = parse_heading(Line("**Q:** How does dropout change the accuracy?", 1))
     assert faq.label == "q" and faq.text == "How does dropout change the accuracy?"
 
@@ -206,6 +209,11 @@ def test_printed_output_is_substance(tmp_path) -> None:
     ("Without MobileNet blocks the macro AUC is 0.9996, with MobileNet blocks 0.9991.",
      [("auc", 0.9996, "c4", ""), ("auc", 0.9991, "c1m3", "")]),
     ("Model 2 reaches 98.1 % test accuracy.", [("accuracy", 0.981, "Model 2", "test")]),
+    # a spread after the number does not hide the model named after it
+    ("The final validation loss is 0.08 for the MLP and 0.0321 (±0.0012) for the CNN.",
+     [("loss", 0.08, "mlp", "val"), ("loss", 0.0321, "cnn", "val")]),
+    ("The macro AUC is 0.9991 without mobilenet and 0.9998 with mobilenet.",
+     [("auc", 0.9991, "c4", ""), ("auc", 0.9998, "c1m3", "")]),
     # a list of the curves' metrics is not the metric of the numbers when another is named in between
     ("The accuracy/loss curves end at a validation loss of 0.0391 for C4 and 0.0577 for C1+M3.",
      [("loss", 0.0391, "c4", "val"), ("loss", 0.0577, "c1m3", "val")]),
@@ -476,6 +484,13 @@ def test_a_per_class_table_gives_only_its_average_rows_each_model_from_its_colum
     assert [(m, v, run) for m, v, run, _ in shown(text)] == [
         ("precision", 0.48, "mlp"), ("recall", 0.47, "mlp"), ("f1", 0.47, "mlp"),
         ("precision", 0.74, "cnn"), ("recall", 0.74, "cnn"), ("f1", 0.74, "cnn")]
+
+
+def test_a_mean_and_its_spread_in_a_table_cell_or_a_sentence() -> None:
+    text = ("Test accuracy: MLP 0.9781 (±0.0009), CNN 0.9903 (±0.0005).\n\n"
+            "| model | test accuracy |\n|---|---|\n| MLP | 97.81 % (± 0.09) |\n")
+    assert [(c.run, c.value, c.spread) for c in claims(text)] == [
+        ("mlp", 0.9781, 0.0009), ("cnn", 0.9903, 0.0005), ("mlp", 0.9781, 0.0009)]
 
 
 def test_a_shared_part_of_run_names_is_no_model_of_its_own() -> None:

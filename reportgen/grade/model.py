@@ -80,6 +80,7 @@ class Claim:
     high: float | None = None
     source: str = ""  # "image": read by OCR from a picture (weaker evidence); "output": a notebook's printed output
     stat: str = ""  # "max" | "final" | "mean" | "": "max test accuracy" and "final test accuracy" may differ
+    spread: float | None = None  # "0.9781 (± 0.0009)": a mean over seeds and their SD (fraction scale)
 
     @property
     def tolerance(self) -> float:
@@ -115,6 +116,8 @@ class Claim:
             out["bounds"] = [self.low, self.high]
         if self.source:
             out["source"] = self.source
+        if self.spread is not None:
+            out["spread"] = self.spread
         return out
 
 

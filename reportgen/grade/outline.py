@@ -33,7 +33,7 @@ LABELLED = re.compile(
     re.IGNORECASE)
 # A marker in bold at the start of a paragraph that goes on with the answer: "**2.** The confusion matrix ...".
 INLINE_BOLD = re.compile(r"^\s*(?:\*\*|__)(?=\S)(.{1,30}?)(?<=\S)(?:\*\*|__)\s*[:.)\-–]?\s+(\S.*)$")
-ROMAN_HEADING = re.compile(rf"^\s*((?-i:{ROMAN}))[.)](?:\s+([A-Z].*))?$")
+ROMAN_HEADING = re.compile(rf"^\s*((?-i:{ROMAN}))[.)](?:\s+((?:[A-Z]|[a-z]{{1,2}}-?[A-Z]).*))?$")  # "VII. t-SNE ..."
 # A question written out as "Q: ..." or "**Q:** ..." (FAQ style): its words say which question it is.
 ASKED = re.compile(r"^\s*(?:\*\*|__)?(?:q|question)\s*[:.](?:\*\*|__)?\s*(\S.{3,})$", re.IGNORECASE)
 # A sub-part of the question above: "(b)", "b)", "(iii)".

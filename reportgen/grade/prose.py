@@ -45,7 +45,7 @@ DERIVED_BEFORE = re.compile(r"(?:\b(?:knn|k-nn|\d+-nn|top-?[2-9]|delta|change\s+
 DERIVED_AFTER = re.compile(r"^\s*(?:per\s+(?:\d|[\d.]+\s*[kKM]\b|param|parameter|million|thousand|flop|mac|second|"
                            r"sec\b|minute|epoch|image|sample|weight)|gain|drop|difference|gap|improvement|increase|"
                            rf"decrease|curves?\s+(?:of|for)\s|/(?!\s*(?:{METRIC_ANY})\b))", re.IGNORECASE)
-SPREAD = re.compile(r"^\s*%?\s*\(?\s*(?:±|\+/-|\+-|std\.?|sd)\s*[=:]?\s*\d*\.?\d+\s*%?\s*\)?")  # "± 0.09 %"
+SPREAD = re.compile(r"^\s*%?\s*\(?\s*(?:±|\+/-|\+-|std\.?|sd)\s*[=:]?\s*(?P<sd>\d*\.?\d+)\s*%?\s*\)?")  # "± 0.09 %"
 PER_CLASS = re.compile(r"\b(?:class(?:es)?|digits?|labels?|categor(?:y|ies))\s+['\"“]?[\w-]{1,20}['\"”]?\s*[:(=]?\s*$|"
                        r"\bfor\s+(?:the\s+)?(?:class|digit|label)\s+\S+\s+(?:is|was|of)?\s*$", re.IGNORECASE)
 PER_CLASS_BEFORE = re.compile(r"\b(?:on|for|of)\s+(?:the\s+)?(?:class|digit|label)\s+['\"“]?[\w-]{1,20}['\"”]?"
@@ -53,6 +53,7 @@ PER_CLASS_BEFORE = re.compile(r"\b(?:on|for|of)\s+(?:the\s+)?(?:class|digit|labe
 DIFFERENCE = re.compile(r"\b(?:gap|difference|delta|drop|gain|improvement|margin|increase|decrease|reduction)\b",
                         re.IGNORECASE)
 LOOSE = re.compile(r"[,;]|\b(?:and|or|but|while|whereas|although|however|than|respectively)\b", re.IGNORECASE)
+PREPOSITIONAL = re.compile(r"(?:with|without|w/o|w/|for|using|no)\b", re.IGNORECASE)  # a run named "without X"
 TRAILING_SUBJECT = re.compile(r"^\s*\)?\s*(?:\(\s*|(?:for|with|by|of|on|from|using|in|under)\s+"
                               r"(?:the\s+|our\s+|a\s+)?)$", re.IGNORECASE)
 
@@ -173,6 +174,9 @@ class SentenceReader:
             if claim is None:
                 continue
             claim.subject = subject.text if subject is not None else ""
+            spread = SPREAD.match(text[value.end:])
+            if spread:
+                claim.spread = float(spread.group("sd")) / (100.0 if claim.percent else 1.0)
             dataset = _nearest(value, datasets, text)
             # The settings stated since the number before it, up to the end of its clause.
             lo = values[i - 1].end if i else 0
@@ -301,13 +305,16 @@ def _metric_for(value: Value, metrics: list[_Metric], values: list[Value], text:
 
 def trailing_subject(value: Value, models: list[Mention], text: str) -> Mention | None:
     """The model named right after a number: "0.97 for A", "97 % (CNN)", "36.2 % (optimizer = sgd)"."""
-    following = [m for m in models if m.start >= value.end]
-    if following and TRAILING_SUBJECT.match(text[value.end:following[0].start]):
-        return following[0]
-    label = TRAILING_LABEL.match(text[value.end:])
+    spread = SPREAD.match(text[value.end:])  # "0.0321 (±0.0012) for the CNN"
+    end = value.end + (spread.end() if spread else 0)
+    following = [m for m in models if m.start >= end]
+    if following and (TRAILING_SUBJECT.match(text[end:following[0].start])
+                      or PREPOSITIONAL.match(following[0].text) and not text[end:following[0].start].strip()):
+        return following[0]  # "0.97 for the CNN", "0.9998 with convolution"
+    label = TRAILING_LABEL.match(text[end:])
     if label and not (METRIC_MENTION.search(label.group(1)) or SPLIT.search(label.group(1))):
         # "92.3 % (optimizer = adam)": a configuration the manifest does not name is the number's own subject
-        return Mention(label.group(1).strip(), value.end + label.start(1), value.end + label.end(1), "name")
+        return Mention(label.group(1).strip(), end + label.start(1), end + label.end(1), "name")
     before = LEADING_LABEL.search(text[:value.start])
     if before:
         known = [m for m in models if m.start <= before.start(1) < m.end or before.start(1) <= m.start < before.end(1)]

@@ -192,7 +192,15 @@ CLASS_REPORT_HEADER = re.compile(r"precision\s+recall\s+(?:f1(?:[-_ ]?score)?|f[
                                  re.IGNORECASE)
 SUMMARY_LABEL = re.compile(r"^(accuracy|(?:micro|macro|weighted|samples) avg(?:erage)?)$", re.IGNORECASE)
 # "0.90", "90 %", "97.0 ± 1.7 %" (a mean over seeds: its mean)
-CELL_NUMBER = re.compile(r"^(?P<value>\d*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:(?:±|\+/-|\+-)\s*\d*\.?\d+)?\s*(?P<pct>%)?$")
+SPREAD = r"(?:±|\+/-|\+-)\s*\d*\.?\d+"  # "± 0.2", "+/- 0.3"
+CELL_NUMBER = re.compile(rf"^(?P<value>\d*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:{SPREAD}|\(\s*{SPREAD}\s*%?\s*\))?\s*"
+                         rf"(?P<pct>%)?\s*(?:\(\s*{SPREAD}\s*%?\s*\))?$")  # "0.9781 (±0.0009)", "97.1 % (± 0.3)"
+
+
+def cell_spread(text: str) -> str | None:
+    """The spread a cell gives with its number, as written ("0.9781 (±0.0009)" -> "0.0009"), or None."""
+    m = re.search(rf"{SPREAD}", text) if cell_number(text) else None
+    return re.search(r"\d*\.?\d+", m.group(0)).group(0) if m else None
 
 
 def cell_number(text: str) -> tuple[str, bool] | None:

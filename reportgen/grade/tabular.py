@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from reportgen.grade.context import Context
 from reportgen.grade.metric_words import METRIC, SPLIT, make_claim, metric_of
 from reportgen.grade.model import Claim, Document, Line
-from reportgen.grade.tables import CLASS_REPORT_HEADER, Cell, cell_number, cells
+from reportgen.grade.tables import CLASS_REPORT_HEADER, Cell, cell_number, cell_spread, cells
 
 # "Accuracy (%) per 10k params", "accuracy gain", "Δ accuracy": derived from a metric, not the metric.
 # "5-NN accuracy" is a probe of the features, not the model's accuracy.
@@ -144,6 +144,9 @@ def _metric_columns(table: _Table, metric_cols, ctx: Context, run_of) -> list[Cl
                 claim.subject = shown if setting else _subject_label(label)
                 # ... else the run its column's group names ("| | MLP | | CNN |" over "| | acc | loss | acc |")
                 claim.run = run_of(label) or run_of(column.text) if not setting else ""
+                spread = cell_spread(cell.text)
+                if spread is not None:
+                    claim.spread = float(spread) / (100.0 if claim.percent else 1.0)
                 out.append(claim)
     return out
 
