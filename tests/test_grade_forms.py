@@ -209,6 +209,12 @@ def test_printed_output_is_substance(tmp_path) -> None:
     ("Without MobileNet blocks the macro AUC is 0.9996, with MobileNet blocks 0.9991.",
      [("auc", 0.9996, "c4", ""), ("auc", 0.9991, "c1m3", "")]),
     ("Model 2 reaches 98.1 % test accuracy.", [("accuracy", 0.981, "Model 2", "test")]),
+    # two lists compared for the same two models; the loss named after the first list is not its metric
+    ("The conv network (C4) beats the other (C1+M3) on the test set, 98.62 % against 98.07 %, and its test loss is "
+     "lower too (4.3e-2 vs 6.1e-2).", [("accuracy", 0.9862, "c4", "test"), ("accuracy", 0.9807, "c1m3", "test"),
+                                       ("loss", 0.043, "c4", "test"), ("loss", 0.061, "c1m3", "test")]),
+    ("C1+M3 classifies 92.3 % of the 1000 test images correctly; its lowest recall is class 2 (88.3 %).",
+     [("accuracy", 0.923, "c1m3", "test")]),
     # a spread after the number does not hide the model named after it
     ("The final validation loss is 0.08 for the MLP and 0.0321 (±0.0012) for the CNN.",
      [("loss", 0.08, "mlp", "val"), ("loss", 0.0321, "cnn", "val")]),
@@ -491,6 +497,17 @@ def test_a_mean_and_its_spread_in_a_table_cell_or_a_sentence() -> None:
             "| model | test accuracy |\n|---|---|\n| MLP | 97.81 % (± 0.09) |\n")
     assert [(c.run, c.value, c.spread) for c in claims(text)] == [
         ("mlp", 0.9781, 0.0009), ("cnn", 0.9903, 0.0005), ("mlp", 0.9781, 0.0009)]
+
+
+def test_a_bullet_map_and_bold_sub_section_markers_whose_answers_run_on(tmp_path) -> None:
+    text = ("# Report\n\n- Q1 (the two networks): A.1 and B.1\n- Q2 (confusion matrices): A.2\n"
+            "- Q3 (predictions): not done, no time\n\n## A. C4\n\n**A.1** C4 reaches a test accuracy of\n"
+            f"95.1 % after 8 epochs.\n\n**A.2** Test confusion matrix:\n\n{MATRIX_C4}\n\n## B. C1+M3\n\n"
+            "**B.1** C1+M3 reaches 93.2 % test accuracy, lower than C4 because of fewer parameters in its blocks.\n")
+    assert _statuses(text, tmp_path) == {"compare": "answered", "confusion": "answered", "predictions": "missing"}
+    d = doc(text)
+    found = extract_claims(d, Context(d, headings(d)), Subjects(RUNS, []))
+    assert ("accuracy", 0.951, "c4", "test") in [(c.metric, round(c.value, 4), c.run, c.split) for c in found]
 
 
 def test_a_shared_part_of_run_names_is_no_model_of_its_own() -> None:

@@ -18,7 +18,7 @@ import re
 from reportgen.grade.context import Context
 from reportgen.grade.metric_words import METRIC, make_claim, metric_of
 from reportgen.grade.model import Claim, Document, Line
-from reportgen.grade.outline import CAPTION
+from reportgen.grade.outline import CAPTION, marker_length
 from reportgen.grade.passages import Passage, passages
 from reportgen.grade.prose import SentenceReader
 from reportgen.grade.subjects import Subjects
@@ -63,10 +63,12 @@ def extract_claims(doc: Document, ctx: Context, subjects: Subjects | None = None
     for claim in report_claims:
         claim.run = subjects.run_of_about(claim.about)
     claims += report_claims
-    heading_lines = {h.line.number for h in ctx.headings}
+    heading_lines = {h.line.number for h in ctx.headings if not h.inline}
+    # A marker at the start of an answer ("**A.2** Lines, ...", "Question 3: The accuracy ..."): its text is prose
+    inline = {h.line.number: marker_length(h.line.text) for h in ctx.headings if h.inline}
     found = []
     heading, named, topic = object(), [], ""  # (a sentinel: the lines before the first heading are a block too)
-    for passage in passages(doc.lines, headings=heading_lines, skip=table_lines | report_lines):
+    for passage in passages(doc.lines, headings=heading_lines, skip=table_lines | report_lines, starts=inline):
         here = ctx.heading(passage.lines[0])
         if here is not heading:  # a new block: the models and the metric its headings (or else its text) name
             heading = here

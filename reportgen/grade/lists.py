@@ -134,8 +134,12 @@ def pair_lists(items: list, values: list[Value], text: str, strict: bool = False
         if not candidates:
             continue
         group = candidates[-1]
-        if strict and any(group_span(items, group)[1] <= v.start < first.start and (v.pct or "." in v.written)
-                          for v in values):  # (a count in between, "C4 (4 conv blocks)", is no result)
+        between = [k for k, v in enumerate(values) if group_span(items, group)[1] <= v.start < first.start
+                   and (v.pct or "." in v.written)]  # (a count in between, "C4 (4 conv blocks)", is no result)
+        # ... but another list of as many values, for the same models, is no obstacle: "C4 beats C1+M3, 98.62 %
+        # against 98.07 %, and its test loss is lower too (4.3e-2 vs 6.1e-2)"
+        parallel = all(any(k in r and len(r) == len(run) for r in runs) for k in between)
+        if strict and between and not parallel:
             continue
         for k, index in enumerate(run):
             pairs[index] = items[group[k]]

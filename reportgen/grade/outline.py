@@ -32,6 +32,7 @@ LABELLED = re.compile(
     r"(?![\w.]\d)[\s:.)\-–]*(.*)$",
     re.IGNORECASE)
 # A marker in bold at the start of a paragraph that goes on with the answer: "**2.** The confusion matrix ...".
+DOTTED_LETTER = re.compile(r"[A-H](?:\.\d{1,2})+")  # "A.2": the second part of section A
 INLINE_BOLD = re.compile(r"^\s*(?:\*\*|__)(?=\S)(.{1,30}?)(?<=\S)(?:\*\*|__)\s*[:.)\-–]?\s+(\S.*)$")
 ROMAN_HEADING = re.compile(rf"^\s*((?-i:{ROMAN}))[.)](?:\s+((?:[A-Z]|[a-z]{{1,2}}-?[A-Z]).*))?$")  # "VII. t-SNE ..."
 # A question written out as "Q: ..." or "**Q:** ..." (FAQ style): its words say which question it is.
@@ -128,6 +129,15 @@ def normalise_number(number: str, sub: str = "") -> str:
     return f"{text}.{sub.lower()}" if sub else text
 
 
+def marker_length(text: str) -> int:
+    """How many characters an inline marker takes at the start of ``text`` ("**A.2** ", "Question 3: ")."""
+    bold = INLINE_BOLD.match(text)
+    if bold:
+        return bold.start(2)
+    labelled = LABELLED.match(text)
+    return labelled.start(5) if labelled else 0
+
+
 def _label(line: Line, text: str, depth: int = 1, kind: str = "label") -> Heading | None:
     label = LABELLED.match(text)
     if not label or (label.group(5) and not LETTER.match(label.group(5))) or "=" in text:
@@ -188,6 +198,8 @@ def parse_heading(line: Line, markdown: bool = True) -> Heading | None:
         marker = inline.group(1).strip().rstrip(":.)")
         number = NUMBER_ONLY.match(marker + ".") or re.fullmatch(r"\(?(\d{1,2}(?:\.\d{1,2})*)\)?", marker)
         labelled = None if number else _label(line, marker, 1, "bold")
+        if not number and not labelled and DOTTED_LETTER.fullmatch(marker):
+            labelled = Heading(line, "bold", 1, marker.upper(), "", label="letter")  # "**A.2** Lines, 6 epochs"
         if number or labelled:
             heading = labelled or Heading(line, "bold", 1, normalise_number(number.group(1) or number.group(2) or ""),
                                           "", label="number")

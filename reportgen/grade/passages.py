@@ -71,9 +71,12 @@ class Passage:
         return [(a, b) for a, b in out if self.text[a:b].strip()]
 
 
-def passages(lines: Iterable[Line], *, headings: set[int], skip: set[int]) -> list[Passage]:
+def passages(lines: Iterable[Line], *, headings: set[int], skip: set[int], starts: dict[int, int] | None = None
+             ) -> list[Passage]:
     """The passages of ``lines``; ``headings`` are the line numbers of headings, ``skip`` lines read elsewhere
-    (table rows already read as tables)."""
+    (table rows already read as tables), ``starts`` lines that begin a passage after a marker of that many
+    characters ("**A.2** Lines, 6 epochs ...": an answer that runs on in the lines below)."""
+    starts = starts or {}
     out: list[Passage] = []
     current: Passage | None = None
     in_code = False
@@ -96,6 +99,9 @@ def passages(lines: Iterable[Line], *, headings: set[int], skip: set[int]) -> li
         if not text.strip():
             close()
             continue
+        marker = starts.get(line.number)
+        if marker is not None:
+            text = " " * marker + text[marker:]
         lead = (HEADING_NUMBER if line.number in headings else ENUMERATOR).match(text)
         if lead:
             text = " " * lead.end() + text[lead.end():]  # spaces keep the columns
@@ -112,7 +118,8 @@ def passages(lines: Iterable[Line], *, headings: set[int], skip: set[int]) -> li
                 out.append(single)
             continue
         column, piece = pieces[0]
-        if current is not None and (lead or BULLET.match(line.text) or _ends_a_statement(current.text, piece)):
+        if current is not None and (lead or marker is not None or BULLET.match(line.text)
+                                    or _ends_a_statement(current.text, piece)):
             close()
         if current is None:
             current = Passage()

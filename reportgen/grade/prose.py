@@ -130,8 +130,10 @@ class SentenceReader:
             label = labelled.get(i, "")
             if label and METRIC_WORD.fullmatch(label):
                 metric, tight = _Metric(0, 0, metric_of(METRIC_WORD.fullmatch(label)), label, False), True
-            if metric is None and not metrics:
-                if carried is not None and _carries(value, real or models, text):
+            if metric is None and not any(m.start < value.start for m in metrics):
+                # (a metric named only after the number, in another clause, is not its metric: "98.62 % against
+                # 98.07 %, and its test loss is lower too")
+                if carried is not None and not metrics and _carries(value, real or models, text):
                     metric = carried  # "The MLP reaches only 82.07 %." after a sentence about accuracy
                 elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent, bool(datasets)):
                     metric = _Metric(0, 0, "accuracy", "", False)  # "C4 98.12 % vs C1+M3 97.45 % (test)"

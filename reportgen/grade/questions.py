@@ -242,7 +242,8 @@ def _says_anything(scores: dict[str, float]) -> bool:
 MAP_LINE = re.compile(r"\b(?:question|q)\.?\s*(?P<q>\d{1,2}(?:\.\d{1,2})*)\b\s*[):.]?\s*", re.IGNORECASE)
 SECTION_REF = r"[A-H](?:\.\d{1,2})*"  # "B", "A.1"
 SECTION_REFS = rf"{SECTION_REF}(?:\s*(?:,|and|&|\+)\s*{SECTION_REF})*"
-MAP_TARGET = re.compile(r"(?:→|->|=>|:|–|-|see|in|answered\s+in|under)\s*(?:sections?\s*|§\s*|parts?\s*)?"
+MAP_TARGET = re.compile(r"(?:\s*\([^()]{0,80}\))?\s*"  # "Q2 (line dataset: curves, F-scores): A.2 and B.2"
+                        r"(?:→|->|=>|:|–|-|see|in|answered\s+in|under)\s*(?:sections?\s*|§\s*|parts?\s*)?"
                         rf"(?P<t>{SECTION_REFS})\b(?![\w.+-])", re.IGNORECASE)
 MAP_ROW_QUESTION = re.compile(r"^\s*(?:(?:question|q)\.?\s*)?(?P<q>\d{1,2}(?:\.\d{1,2})*)\b(?!\.\d|\s*%)",
                               re.IGNORECASE)
