@@ -57,6 +57,16 @@ def test_question_marker(text: str, number: str, label: str) -> None:
     assert h is not None and (h.number, h.label) == (number, label)
 
 
+@pytest.mark.parametrize(("text", "number"), [
+    ("Ans. 3  H = 100, lr 0.1, batch 200, 20 epochs, plain SGD.", "3"),  # an answer in a hanging indent
+    ("Answer 2: eps = 1e-5; the relative errors are below 1e-7.", "2"),
+])
+def test_an_answer_marker_followed_by_an_equation(text: str, number: str) -> None:
+    h = parse_heading(Line(text, 1))
+    assert h is not None and h.number == number and h.inline
+    assert parse_heading(Line("Task 1 accuracy = 0.97", 1)) is None  # a value, not a marker
+
+
 def test_roman_numbered_heading_and_faq_question() -> None:
     h = parse_heading(Line("III. Confusion matrices", 1))
     assert (h.number, h.text) == ("3", "Confusion matrices")
@@ -288,6 +298,24 @@ def test_metrics_as_columns_with_the_split_in_the_row_label() -> None:
     text = "| split | accuracy | loss |\n|---|---|---|\n| train | 0.60 | 1.14 |\n| test | 0.44 | 1.55 |\n"
     assert shown(text) == [("accuracy", 0.6, None, "train"), ("loss", 1.14, None, "train"),
                            ("accuracy", 0.44, None, "test"), ("loss", 1.55, None, "test")]
+
+
+def test_a_table_laid_out_with_slashes_and_abbreviated_metrics() -> None:
+    text = ("                  train  /  val   /  test\n  accuracy        0.5418 / 0.4862 / 0.4790\n"
+            "  loss            1.3012 / 1.4735 / 1.4911\n\nTest set, macro averages:\n"
+            "                  acc    / prec   / rec    / F1\n  MLP             0.4790 / 0.4772 / 0.4790 / 0.4761\n")
+    assert shown(text, "text") == [
+        ("accuracy", 0.5418, None, "train"), ("accuracy", 0.4862, None, "val"), ("accuracy", 0.479, None, "test"),
+        ("loss", 1.3012, None, "train"), ("loss", 1.4735, None, "val"), ("loss", 1.4911, None, "test"),
+        ("accuracy", 0.479, "mlp", ""), ("precision", 0.4772, "mlp", ""), ("recall", 0.479, "mlp", ""),
+        ("f1", 0.4761, "mlp", "")]
+
+
+def test_a_row_label_may_leave_out_the_head_noun_of_a_runs_name() -> None:
+    runs = {"twolayer": ["two-layer network"], "cnn": ["small CNN"]}
+    d = doc("| model | test accuracy |\n|---|---|\n| two-layer | 0.479 |\n| small CNN | 0.7214 |\n")
+    found = extract_claims(d, Context(d), Subjects(runs, []))
+    assert [(c.run, c.value) for c in found] == [("twolayer", 0.479), ("cnn", 0.7214)]
 
 
 @pytest.mark.parametrize(("text", "fmt"), [

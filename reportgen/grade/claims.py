@@ -56,7 +56,7 @@ def extract_claims(doc: Document, ctx: Context, subjects: Subjects | None = None
         return bool(reader.passage_claims(single))
 
     report_claims, report_lines = class_report_claims(doc, ctx)
-    claims, table_lines = table_claims(doc, ctx, is_prose_claim, subjects.run_of, skip=report_lines)
+    claims, table_lines = table_claims(doc, ctx, is_prose_claim, subjects.run_of_label, skip=report_lines)
     for claim in claims:
         if not claim.run and not claim.subject:  # a row or column that names no model: the headings may
             claim.run = subjects.run_of_about(claim.about)

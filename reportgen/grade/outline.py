@@ -51,6 +51,7 @@ TOC_ENTRY = re.compile(r"[A-Za-z)](?:\s*\.){3,}\s*\d{1,3}$|[A-Za-z)]\s{4,}\d{1,3
 MAX_HEADING_WORDS = 60
 MAX_SUB_PART_WORDS = 25  # a lettered line longer than this is a paragraph of a list, not a marker
 # Labels that name a question of the handout by its number (others, like "Task" or "Part", may group questions).
+ANSWER_GAP = re.compile(r"[.:)]?(?:\s{2,}|\s*[:.)]\s)")  # "Ans. 3  H = 100": the answer after a gap or a colon
 QUESTION_LABELS = ("question", "ques", "qn", "q", "problem", "prob", "exercise", "ex", "answer", "ans", "number")
 INLINE_WORDS = 6  # a label followed by this many words on its line starts its answer there ("Q3. The accuracy ...")
 
@@ -140,11 +141,13 @@ def marker_length(text: str) -> int:
 
 def _label(line: Line, text: str, depth: int = 1, kind: str = "label") -> Heading | None:
     label = LABELLED.match(text)
-    if not label or (label.group(5) and not LETTER.match(label.group(5))) or "=" in text:
+    if not label or (label.group(5) and not LETTER.match(label.group(5))):
         return None
     word = label.group(1).lower().rstrip(".")
     word = {"questions": "question", "tasks": "task", "parts": "part", "sections": "section", "problems": "problem",
             "exercises": "exercise", "answers": "answer"}.get(word, word)
+    if "=" in text and not (word in QUESTION_LABELS and ANSWER_GAP.match(text, label.end(2))):
+        return None  # "Task 1 accuracy = 0.97" states a value; "Ans. 3  H = 100, lr 0.1, ..." begins an answer
     if word in FOREIGN_LABELS.split("|"):
         word = "exercise"  # a task of the handout, by its number
     sub = label.group(3) or label.group(4) or ""

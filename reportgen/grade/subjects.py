@@ -53,6 +53,7 @@ class Mention:
     run: str = ""  # the manifest run it names, for kind "run"
 
 
+HEAD_NOUNS = ("network", "net", "model")
 PART_OF_MODEL = re.compile(r"[\s-]+(?:blocks?|layers?|units?|modules?|cells?)\b", re.IGNORECASE)  # "MobileNet blocks"
 
 
@@ -106,6 +107,18 @@ class Subjects:
         """The run ``text`` names when it names exactly one."""
         runs = {m.run for m in self.find(text) if m.kind == "run"}
         return runs.pop() if len(runs) == 1 else ""
+
+    def run_of_label(self, label: str) -> str:
+        """The run a table's row or column label names: as :meth:`run_of`, and a label that leaves out the head
+        noun of a run's name ("two-layer" for "two-layer network") names that run too."""
+        run = self.run_of(label)
+        if run or not label.strip() or re.search(r"\d\.\d", label):
+            return run
+        for noun in HEAD_NOUNS:
+            run = self.run_of(f"{label.strip()} {noun}")
+            if run:
+                return run
+        return ""
 
     def model_of_about(self, about: str) -> Mention | None:
         """The model the most specific piece of an ``about`` names, when that piece names exactly one."""

@@ -11,7 +11,7 @@ cells are explicit (Markdown pipes, tabs from HTML and DOCX tables). Classificat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reportgen.grade.context import Context
 from reportgen.grade.metric_words import METRIC, SPLIT, make_claim, metric_of
@@ -55,7 +55,7 @@ def table_claims(doc: Document, ctx: Context, is_prose_claim, run_of, skip: set[
     claims: list[Claim] = []
     used: set[int] = set(skip)
     skip = set(skip)
-    lines = doc.lines
+    lines = unslashed(doc.lines)
     for i, line in enumerate(lines):
         if line.number in skip or line.number in used:
             continue
@@ -82,6 +82,28 @@ def table_claims(doc: Document, ctx: Context, is_prose_claim, run_of, skip: set[
             claims.extend(found)
             used.update(c.location.line for c in found)
     return claims, used - skip
+
+
+SLASH_HEADER = re.compile(r"^\s*[A-Za-z][\w-]{0,15}(?:\s+/\s+[A-Za-z][\w-]{0,15})+\s*$")  # "train  /  val  /  test"
+SLASH_VALUES = re.compile(r"\d*\.?\d+\s*%?(?:\s*/\s*\d*\.?\d+\s*%?)+\s*$")  # "0.5418 / 0.4862 / 0.4790"
+
+
+def unslashed(lines: list[Line]) -> list[Line]:
+    """``lines`` with a laid-out table of slashes ("train  /  val  /  test" over "accuracy  0.54 / 0.49 / 0.48")
+    written as columns: each slash becomes a space, so that the columns keep their places."""
+    out = list(lines)
+    for i, line in enumerate(lines):
+        header = SLASH_HEADER.match(line.text)
+        if not header:
+            continue
+        width = line.text.count("/")
+        k = i + 1
+        while k < len(lines) and (found := SLASH_VALUES.search(lines[k].text)) and found.group(0).count("/") == width:
+            k += 1
+        if k > i + 1:
+            for j in range(i, k):
+                out[j] = replace(lines[j], text=lines[j].text.replace("/", " "))
+    return out
 
 
 def _rows(following: list[Line], is_prose_claim, explicit: bool = False) -> list[tuple[Line, list[Cell]]]:
@@ -155,7 +177,8 @@ def _model_columns(table: _Table, ctx: Context, run_of) -> list[Claim]:
     """Models (or configurations) as columns, metrics as rows."""
     header = table.header
     subjects = [c for c in header if not cell_number(c.text) and not NEUTRAL_COLUMN.match(c.text.strip())]
-    if not subjects:
+    splits = [c for c in header if SPLIT.fullmatch(c.text.strip())]  # "train  val  test" over "accuracy  0.54 ..."
+    if not subjects and len(splits) < 2:
         return []
     out = []
     for row_line, row in table.rows:
@@ -297,7 +320,14 @@ def _merge_wrapped_header(header: list[Cell], following: list[Line]) -> tuple[li
 def _header_metric(text: str) -> str:
     text = text.replace("_", " ")  # "train_acc", "test_acc": a DataFrame's column names
     m = re.search(rf"\b(?:{METRIC})(?!\w)", text, re.IGNORECASE)
+    if not m and (short := HEADER_SHORT.fullmatch(text.strip(" *"))):
+        return HEADER_SHORT_METRICS[short.group(1).lower()]
     return metric_of(m) if m and len(text.split()) <= 5 and not DERIVED.search(text) else ""
+
+
+# Abbreviations a table header uses that prose does not: "acc / prec / rec / F1"
+HEADER_SHORT_METRICS = {"prec": "precision", "pre": "precision", "rec": "recall", "sens": "recall"}
+HEADER_SHORT = re.compile(r"(?:(?:test|val|train)\s+)?(prec|pre|rec|sens)\.?", re.IGNORECASE)
 
 
 def _column_for(cell: Cell, row: list[Cell], header: list[Cell], row_text: str, header_text: str) -> Cell | None:
