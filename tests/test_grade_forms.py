@@ -510,6 +510,13 @@ def test_a_map_written_as_a_table_sends_questions_to_numbered_sub_sections(tmp_p
     assert _statuses(text, tmp_path) == {"compare": "answered", "confusion": "answered", "predictions": "missing"}
 
 
+def test_an_faq_question_in_its_own_words_between_two_found_ones_answers_the_question_between(tmp_path) -> None:
+    text = ("**Q:** Do MobileNet blocks beat convolution blocks?\n**A:** No: " + ANSWERS[0] + "\n\n"
+            "**Q:** Where does the accuracy get lost?\n**A:** Mostly between 0 and 2 (0.89 in all).\n\n"
+            "**Q:** Show correct and wrong predictions?\n**A:** " + ANSWERS[2] + "\n")
+    assert _statuses(text, tmp_path) == {"compare": "answered", "confusion": "answered", "predictions": "answered"}
+
+
 def test_a_per_class_table_gives_only_its_average_rows_each_model_from_its_column_group() -> None:
     text = ("|  | MLP | | | CNN | | |\n|---|---|---|---|---|---|---|\n"
             "| **class** | **precision** | **recall** | **F1** | **precision** | **recall** | **F1** |\n"
@@ -577,3 +584,14 @@ def test_scientific_notation_and_pronouns() -> None:
     assert shown("We trained C4 and C1+M3. The first model stops early. Its test accuracy ends at 98.9 %.") == [
         ("accuracy", 0.989, "c4", "test")]
     assert shown("The test loss of C4 is 4.3e-2.") == [("loss", 0.043, "c4", "test")]
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("Insert Batch Normalization in your CNN", "BN before ReLU"),
+    ("batch norm after the activation", "BatchNorm placement"),
+    ("Summarise what you learned", "If you had to sum it up?"),
+    ("Conclusions", "Takeaways"),
+])
+def test_words_that_name_the_same_thing_meet(a: str, b: str) -> None:
+    from reportgen.grade.words import tokens
+    assert set(tokens(a)) & set(tokens(b))

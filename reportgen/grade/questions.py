@@ -31,6 +31,7 @@ from reportgen.grade.words import matched, tokens
 MATCH_THRESHOLD = 0.34  # a block answers a question from this score up ...
 STRONG_MATCH = 0.5  # a heading that scores this by its own words names the question for its whole section
 RUNNER_UP = 0.6  # ... and so does any other question scoring at least this share of its best
+GAP_MATCH = 0.2  # ... or this much, when it is the one section between the sections of the questions around it
 CANDIDATE = 0.3  # a block scoring this much may answer a question no block was given to (unclear)
 CONFIDENT = 0.6  # a question found with this confidence is answered (or missing) without asking a human
 BODY_WORDS = 80  # words of a block's text that count towards its match, after its headings
@@ -342,6 +343,7 @@ def match_questions(doc: Document, blocks: list[Block], questions: list[Question
             answers[first].owned.update(line.number for line in block_lines(block))
         if own[block.heading.line.number][1] >= NAMED:
             strongly_taken.add(block.heading.line.number)  # its marker or heading names another question
+    _fill_gaps(answers, questions, blocks, block_scores)
     for answer in answers.values():
         if not answer.blocks:
             _take_candidates(answer, blocks, block_scores, strongly_taken)
@@ -374,6 +376,34 @@ def _declined(answer: Answer) -> bool:
                 if normalise_number(m.group("a") or m.group("b") or m.group("c")) == number:
                     return True
     return False
+
+
+def _fill_gaps(answers: dict[str, Answer], questions: list[Question], blocks: list[Block],
+               block_scores: dict[int, dict[str, float]]) -> None:
+    """A question no section was given to, between two questions that were, takes the one section marked like
+    theirs between their sections when that section matches it better than any other question: reports follow
+    the handout's order ("**Q:** BatchNorm before or after the ReLU?" between the optimizer and the confusion
+    answers)."""
+    given = {b.heading.line.number for a in answers.values() for b in a.blocks}
+    first = {q.id: min(b.heading.line.number for b in answers[q.id].blocks) for q in questions
+             if answers[q.id].blocks and answers[q.id].confidence >= CONFIDENT}
+    by_line = {b.heading.line.number: b for b in blocks if b.heading is not None}
+    order = [q.id for q in questions]
+    for k, qid in enumerate(order):
+        before = [first[q] for q in order[:k] if q in first]
+        after = [first[q] for q in order[k + 1:] if q in first]
+        if answers[qid].blocks or not before or not after or max(before) >= min(after):
+            continue
+        marked = (by_line[max(before)].heading.kind, by_line[max(before)].heading.label)
+        free = [line for line, b in by_line.items() if max(before) < line < min(after) and line not in given
+                and (b.heading.kind, b.heading.label) == marked]
+        if len(free) != 1:
+            continue
+        scores = block_scores[free[0]]
+        if scores[qid] >= GAP_MATCH and scores[qid] >= max(scores.values()):
+            answers[qid].blocks.append(by_line[free[0]])
+            answers[qid].confidence = CONFIDENT
+            answers[qid].owned.update(line.number for line in block_lines(by_line[free[0]]))
 
 
 def _take_candidates(answer: Answer, blocks: list[Block], block_scores: dict[int, dict[str, float]],

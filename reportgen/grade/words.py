@@ -37,11 +37,18 @@ SYNONYMS = {
     "mlp": "mlp", "fc": "dense", "fully": "dense", "dense": "dense",
     "neurons": "neuron", "nodes": "neuron", "units": "neuron", "node": "neuron", "neuron": "neuron",
     "colour": "color", "learning": "learning", "curves": "curve", "layers": "layer",
+    "bn": "batchnorm", "batchnorm": "batchnorm", "batch_norm": "batchnorm", "batch_normalization": "batchnorm",
+    "batch_normalisation": "batchnorm", "batchnormalization": "batchnorm",
+    # a summing up is a conclusion: "Summarise what you learned", "If you had to sum it up?", "Takeaways"
+    "sum": "conclusion", "summary": "conclusion", "summarise": "conclusion", "summarize": "conclusion",
+    "summarised": "conclusion", "summarized": "conclusion", "conclusion": "conclusion",
+    "conclusions": "conclusion", "conclude": "conclusion", "takeaways": "conclusion", "takeaway": "conclusion",
 }
 
 F1_SPELLINGS = re.compile(r"\bf[-_ ]?(?:1[-_ ]?)?(?:scores?|measures?)\b|\bf1\b")
 # Two words that name one thing ("learning rate" is not about learning).
-PHRASES = re.compile(r"\b(?:learning[ -]rates?|batch[ -]sizes?|hidden[ -]layers?|loss[ -]functions?)\b")
+PHRASES = re.compile(r"\b(?:learning[ -]rates?|batch[ -]sizes?|hidden[ -]layers?|loss[ -]functions?|"
+                     r"batch[ -]normali[sz]ation|batch[ -]norm)\b")
 NUMBERED_PART = re.compile(r"\b(task|part)\s*(\d+)\b")
 WORD = re.compile(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*")
 
