@@ -410,6 +410,25 @@ def test_a_two_column_page_is_read_column_by_column() -> None:
     assert split_columns(single) == single
 
 
+def test_a_paper_page_with_a_title_block_justified_text_and_tables_in_its_columns() -> None:
+    from reportgen.grade.columns import split_columns
+
+    title = ["          What Fashion-MNIST Teaches About Small Image", " " * 50 + "Classifiers",
+             "   Abstract. We compare a perceptron with a small convolutional network on clothes and digits,",
+             "   study dropout, three optimisers and the placement of batch normalisation, and transfer the best",
+             "   network to handwritten digits, where it reads them at 98.8 % after a little fine-tuning.", ""]
+    left = ["The  MLP  has  two  hidden  layers  of  256  and  128", "ReLU   units.   The   CNN   has   two   conv",
+            "layers with 32 and 64 filters, each followed by 2x2", "     Model   Train acc.   Test acc.",
+            "     MLP         0.93512     0.88917", "     CNN         0.95874     0.91364",
+            "       Table 1: The two base models.", *[f"more words of the left column {k}" for k in range(8)]]
+    right = ["3.3 Optimisers", "  Optimiser        Test acc.", "  SGD              0.88012", "  Adam             0.88917",
+             "     Table 3: Optimisers for the MLP.", *[f"the right column goes on here, line {k}" for k in range(10)]]
+    page = title + [f"{a:<60}    {b}" for a, b in zip(left, right, strict=True)]
+    out = split_columns(page)
+    assert out[:len(title)] == title and out.index("3.3 Optimisers") > out.index(left[-1].rstrip())
+    assert [line.rstrip() for line in out[len(title):len(title) + len(left)]] == left
+
+
 def test_numbers_read_from_an_image_weigh_less(tmp_path) -> None:
     from reportgen.grade.grader import grade_document
 

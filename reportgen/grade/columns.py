@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-MIN_STRADDLING = 0.5  # share of a page's lines with text on both sides of the gutter
+MIN_TWO_SIDED = 0.5  # share of a page's lines with text on both sides of the gutter
+MIN_STRADDLING = 0.15  # share of a page's lines with running words on both sides of it
 MAX_CROSSING = 0.1  # share of a page's lines whose text crosses it (a title across both columns)
 MIN_LINES = 12  # a page with fewer text lines is not split
 GUTTER = 2  # blank columns the gutter needs at least
@@ -26,7 +27,12 @@ def split_columns(lines: list[str]) -> list[str]:
     if gutter is None:
         return lines
     left, right = [], []
-    for line in lines:
+    # The title block across the page (its lines cross the gutter, or stand between lines that do) stays whole.
+    first_column_line = next(k for k, line in enumerate(lines) if line[:gutter].strip() and line[gutter:].strip()
+                             and not _crosses(line, gutter))
+    header = max((k for k in range(first_column_line) if _crosses(lines[k], gutter)), default=-1)
+    left.extend(lines[:header + 1])
+    for line in lines[header + 1:]:
         if _crosses(line, gutter):
             left.append(line)  # a title or a wide table over both columns: where it stands, with the left column
             continue
@@ -42,22 +48,35 @@ def _gutter(text_lines: list[str]) -> int | None:
     width = max(len(line) for line in text_lines)
     best, best_count = None, 0
     for x in range(width // 4, 3 * width // 4):
-        straddling = crossing = 0
-        for line in text_lines:
+        crossing, two_sided, prose = [], [], 0
+        for k, line in enumerate(text_lines):
             if _crosses(line, x):
-                crossing += 1
-            elif _prose(line[:x]) and _prose(line[x + GUTTER:]):
-                straddling += 1
-        if crossing <= MAX_CROSSING * len(text_lines) and straddling >= MIN_STRADDLING * len(text_lines) \
-                and straddling > best_count:
-            best, best_count = x, straddling
+                crossing.append(k)
+            elif line[:x].strip() and line[x + GUTTER:].strip():
+                two_sided.append(k)
+                prose += _prose(line[:x]) and _prose(line[x + GUTTER:])
+        if not two_sided:
+            continue
+        # A title and abstract across the page above the columns, and a page number below them, cross any gutter.
+        inside = [k for k in crossing if two_sided[0] < k < two_sided[-1]]
+        # Both columns hold tables and captions as well as prose, but some lines must be prose on both sides:
+        # a single-column table with a blank band between its cells has none.
+        if len(inside) <= MAX_CROSSING * len(text_lines) and len(two_sided) >= MIN_TWO_SIDED * len(text_lines) \
+                and prose >= MIN_STRADDLING * len(text_lines) and len(two_sided) > best_count:
+            best, best_count = x, len(two_sided)
     return best
 
 
 def _prose(part: str) -> bool:
     """A column's piece of a line: running words, not the cells of a table (no wide gaps inside)."""
     text = part.strip()
-    return len(re.findall(r"[A-Za-z]{2,}", text)) >= 2 and not re.search(r"\S\s{4,}\S", text)
+    words = len(re.findall(r"[A-Za-z]{2,}", text))
+    if words < 2 or re.search(r"\S\s{6,}\S", text):
+        return False
+    # Justified text spreads its words ("Unless   stated   otherwise   we   train"); a table row has few words
+    # between its wide gaps, and numbers.
+    wide = len(re.findall(r"\S\s{3,}\S", text))
+    return not wide or words >= 2 * wide and words >= 4
 
 
 def _crosses(line: str, x: int) -> bool:
