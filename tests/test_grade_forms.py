@@ -421,7 +421,8 @@ def test_a_paper_page_with_a_title_block_justified_text_and_tables_in_its_column
             "layers with 32 and 64 filters, each followed by 2x2", "     Model   Train acc.   Test acc.",
             "     MLP         0.93512     0.88917", "     CNN         0.95874     0.91364",
             "       Table 1: The two base models.", *[f"more words of the left column {k}" for k in range(8)]]
-    right = ["3.3 Optimisers", "  Optimiser        Test acc.", "  SGD              0.88012", "  Adam             0.88917",
+    right = ["3.3 Optimisers", "  Optimiser        Test acc.", "  SGD              0.88012",
+             "  Adam             0.88917",
              "     Table 3: Optimisers for the MLP.", *[f"the right column goes on here, line {k}" for k in range(10)]]
     page = title + [f"{a:<60}    {b}" for a, b in zip(left, right, strict=True)]
     out = split_columns(page)
