@@ -264,6 +264,10 @@ keywords = ["line"]
              grading=GRADING + ALIASES + '[grading.questions.compare]\nexpects = ["accuracy", "reasoning"]\n'),
         Case("no-reasons-asked", f"{COMPARE}| Model | Test accuracy |\n|---|---|\n| C4 | 0.95 |\n| C1+M3 | 0.93 |\n",
              grading=GRADING + ALIASES + '[grading.questions.compare]\nexpects = ["accuracy"]\n'),
+        # a narrow column: the reason's sentence runs over short lines
+        Case("reasons-over-short-lines", f"{COMPARE}| Model | Test accuracy |\n|---|---|\n| C4 | 0.95 |\n"
+             "| C1+M3 | 0.93 |\n\nFull convolutions work better. The\nfour times more parameters fit more.\n",
+             grading=GRADING + ALIASES + '[grading.questions.compare]\nexpects = ["accuracy", "reasoning"]\n'),
     ],
 }
 

@@ -161,13 +161,18 @@ def asks_for_reasons(item) -> bool:
 
 def reasons_given(answer: Answer) -> list[str]:
     """Sentences of the answer's prose that give reasons (not headings, captions, table rows or code)."""
-    found = []
+    prose = []
     for line in _lines(answer):
         text = line.text.strip()
         table_row = "|" in text or "\t" in text or re.search(r"\S\s{4,}\S", text) and len(NUMBER.findall(text)) >= 2
         if not text or line.source or CAPTION.match(text) or table_row or text.startswith(("#", "`")):
             continue
-        if len(text.split()) >= MIN_REASON_WORDS and REASON_CUE.search(text):
+        prose.append((line, " ".join(text.split())))
+    found = []
+    for k, (line, text) in enumerate(prose):
+        # A sentence runs on into the next line ("Normalising before the ReLU works better. The" / "ReLU then ...")
+        joined = f"{text} {prose[k + 1][1]}" if k + 1 < len(prose) else text
+        if REASON_CUE.search(text) and len(joined.split()) >= MIN_REASON_WORDS:
             found.append(f"{line.location}: “{text[:160]}”")
     return found
 
