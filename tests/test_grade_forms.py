@@ -225,6 +225,9 @@ def test_printed_output_is_substance(tmp_path) -> None:
                                        ("loss", 0.043, "c4", "test"), ("loss", 0.061, "c1m3", "test")]),
     ("C1+M3 classifies 92.3 % of the 1000 test images correctly; its lowest recall is class 2 (88.3 %).",
      [("accuracy", 0.923, "c1m3", "test")]),
+    # "the best CNN" is the best of its variants, not the run called CNN
+    ("The best CNN reaches 92.1 % test accuracy; the MLP 88.9 %.",
+     [("accuracy", 0.921, "best CNN", "test"), ("accuracy", 0.889, "mlp", "test")]),
     # a spread after the number does not hide the model named after it
     ("The final validation loss is 0.08 for the MLP and 0.0321 (±0.0012) for the CNN.",
      [("loss", 0.08, "mlp", "val"), ("loss", 0.0321, "cnn", "val")]),

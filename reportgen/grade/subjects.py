@@ -53,6 +53,7 @@ class Mention:
     run: str = ""  # the manifest run it names, for kind "run"
 
 
+BEST_OF = re.compile(r"\b(best|best-performing|strongest|top)\s+$", re.IGNORECASE)
 HEAD_NOUNS = ("network", "net", "model")
 PART_OF_MODEL = re.compile(r"[\s-]+(?:blocks?|layers?|units?|modules?|cells?)\b", re.IGNORECASE)  # "MobileNet blocks"
 
@@ -85,6 +86,10 @@ class Subjects:
         found: list[Mention] = []
         for pattern, run in self._runs:
             for m in pattern.finditer(text):
+                best = BEST_OF.search(text, 0, m.start())
+                if best:  # "the best convolutional network": the best of its variants, not the run of that name
+                    found.append(Mention(text[best.start(1):m.end()], best.start(1), m.end(), "name"))
+                    continue
                 found.append(Mention(m.group(0), m.start(), m.end(), "run", run))
         if self._datasets is not None:
             for m in self._datasets.finditer(text):
