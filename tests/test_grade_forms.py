@@ -225,6 +225,14 @@ def test_printed_output_is_substance(tmp_path) -> None:
                                        ("loss", 0.043, "c4", "test"), ("loss", 0.061, "c1m3", "test")]),
     ("C1+M3 classifies 92.3 % of the 1000 test images correctly; its lowest recall is class 2 (88.3 %).",
      [("accuracy", 0.923, "c1m3", "test")]),
+    # metrics listed in one sentence, the values of each model in the next (a caption wrapped over two lines)
+    ("*Figure 1 – Test accuracy and test loss of the two networks. C4: 98.71 % and 0.0418. C1+M3: 98.02 % and\n"
+     "0.0596.*", [("accuracy", 0.9871, "c4", "test"), ("loss", 0.0418, "c4", "test"),
+                  ("accuracy", 0.9802, "c1m3", "test"), ("loss", 0.0596, "c1m3", "test")]),
+    # a sweep: each value is its configuration's, not the model the sentence before named
+    ("Test accuracy of C1+M3 when one factor changes. Loss: cross-entropy 98.02 %, focal 97.85 %. Batch size 32: "
+     "98.11 %, 128: 97.80 %.", [("accuracy", 0.9802, "cross-entropy", "test"), ("accuracy", 0.9785, "focal", "test"),
+                                ("accuracy", 0.9811, "Batch size 32", "test"), ("accuracy", 0.978, "128", "test")]),
     # "the best CNN" is the best of its variants, not the run called CNN
     ("The best CNN reaches 92.1 % test accuracy; the MLP 88.9 %.",
      [("accuracy", 0.921, "best CNN", "test"), ("accuracy", 0.889, "mlp", "test")]),

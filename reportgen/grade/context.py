@@ -104,13 +104,13 @@ def table_caption(doc: Document, first: Line, last: Line) -> str:
     past its header rows), else one just below it that does not head the next table."""
     index = first.number - 1  # lines are numbered 1, 2, ... in order
     seen = 0
-    for before in reversed(doc.lines[max(0, index - 6):index]):
+    for before in reversed(doc.lines[max(0, index - 8):index]):
         text = before.text.strip()
-        if not text:
-            continue
+        if not text or TABLE_ROW.search(text) or re.fullmatch(r"[-|:= ]+", text):
+            continue  # (its own header rows and rules)
         if CAPTION.match(text):
             return _clean(text)
-        seen += 1
+        seen += 1  # (a caption may wrap over a few lines)
         if seen >= 3:
             break
     after = doc.lines[last.number:last.number + 6]

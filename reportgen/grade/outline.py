@@ -45,7 +45,9 @@ NUMBER_ONLY = re.compile(rf"^\s*(?:\((\d{{1,2}}(?:\.\d{{1,2}})*)\)|(\d{{1,2}}(?:
 BOLD = re.compile(r"^\s*(?:\*\*|__)(?=\S)(.+?)(?<=\S)(?:\*\*|__)\s*:?\s*$")
 BRACKETED = re.compile(r"^\[(\d{1,2}(?:\.\d{1,2})*)\]\s*[:.)\-–]?\s*(.*)$")  # "[3] Confusion matrices"
 LETTERED = re.compile(r"^([A-H](?:\.\d{1,2})+|[A-H](?=[.)]))[.)]?\s+(\S.{0,80})$")  # "B. C1+M3", "C) …", "A.1 Results"
-CAPTION = re.compile(r"^\s*(figure|fig\.?|table)\s*\d+\s*[:.]", re.IGNORECASE)
+# "Figure 3: ...", "*Figure 3 – ...*", "Figures 8–10 - ...", "Table 2. ..."
+CAPTION = re.compile(r"^\s*[*_]{0,2}\s*(figures?|figs?\.?|tables?)\s*\d+(?:\s*[–-]\s*\d+)?\s*(?:[:.]|\s[–—-]\s)",
+                     re.IGNORECASE)
 LETTER = re.compile(r"[A-Za-z]")
 TOC_ENTRY = re.compile(r"[A-Za-z)](?:\s*\.){3,}\s*\d{1,3}$|[A-Za-z)]\s{4,}\d{1,3}$")
 MAX_HEADING_WORDS = 60

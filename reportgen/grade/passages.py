@@ -107,7 +107,8 @@ def passages(lines: Iterable[Line], *, headings: set[int], skip: set[int], start
             text = " " * lead.end() + text[lead.end():]  # spaces keep the columns
         text = MATH_MARKUP.sub(lambda m: " " * len(m.group(0)), text)  # "lr $= 0.1$" reads as "lr = 0.1"
         text = LEADERS.sub(lambda m: " " * len(m.group(0)), text)  # "C4 ........ 0.9846": a laid-out row
-        alone = (in_code or line.source or line.number in headings or CAPTION.match(text) or "|" in text
+        caption = CAPTION.match(text)  # a caption begins a passage of its own, and may wrap onto the next lines
+        alone = (in_code or line.source or line.number in headings or "|" in text
                  or "\t" in text or WIDE_GAP.search(text))
         pieces = _columns(text)
         if alone or len(pieces) > 1:
@@ -118,7 +119,7 @@ def passages(lines: Iterable[Line], *, headings: set[int], skip: set[int], start
                 out.append(single)
             continue
         column, piece = pieces[0]
-        if current is not None and (lead or marker is not None or BULLET.match(line.text)
+        if current is not None and (lead or marker is not None or caption or BULLET.match(line.text)
                                     or _ends_a_statement(current.text, piece)):
             close()
         if current is None:

@@ -74,6 +74,7 @@ class SentenceReader:
 
     def __init__(self, subjects: Subjects) -> None:
         self.subjects = subjects
+        self.listed: list[_Metric] = []  # the metrics the sentence before listed
         self.order: list[Mention] = []  # the distinct runs in the order the report first names them
 
     def passage_claims(self, passage: Passage, named: list[Mention] | None = None, topic: str = ""
@@ -83,6 +84,7 @@ class SentenceReader:
         own; ``topic``: the metric its heading names, for sentences that name none ("C4 reaches 0.97")."""
         out = []
         named = [] if named is None else named
+        self.listed = []
         last_metric = _Metric(0, 0, topic, "", False) if topic else None
         previous: list[Mention] = []  # the models the sentence before named
         for start, end in passage.sentences():
@@ -111,6 +113,7 @@ class SentenceReader:
                     if resolved is not None:
                         named.append(resolved)
             self._remember(real)
+            self._list_metrics(metrics, text)
             return out, (metrics[-1] if metrics else carried)
         respective = RESPECTIVELY.search(text) is not None
         metric_pairs = pair_lists(metrics, values, text, before=respectively_at(text)) \
@@ -125,6 +128,8 @@ class SentenceReader:
                 values[i].hedge = values[first].hedge  # "around 0.93 and 0.95": the hedge is the whole list's
         in_percent = {lists.get(i, i) for i, v in enumerate(values) if v.pct}  # "97.31 vs 98.52 %"
         bound: list[Mention | None] = []
+        if not metrics and self.listed:  # "Test accuracy and test loss of the two. C4: 98.71 % and 0.0418."
+            metric_pairs = _pair_listed(self.listed, values, lists)
         for i, value in enumerate(values):
             metric, tight = (metric_pairs[i], True) if i in metric_pairs else _metric_for(value, metrics, values, text)
             label = labelled.get(i, "")
@@ -145,9 +150,12 @@ class SentenceReader:
                                        or metric.start > 0 and PER_CLASS_BEFORE.search(text[max(0, metric.start - 30):
                                                                                              metric.start])):
                 metric = None  # "its lowest recall is class 0 (0.0 %)": one class's value, not the model's
-            if metric is not None and metric.metric == "loss" and (value.pct or lists.get(i, i) in in_percent):
+            if metric is not None and metric.metric == "loss" and (value.pct or lists.get(i, i) in in_percent
+                                                                   and i not in metric_pairs):
                 metric = None  # a loss is no percentage: "Adam - 89.4 %" under "... loss curves ... accuracy"
-                if _default_accuracy(value, real or models, text, True, bool(datasets)):
+                if carried is not None and carried.metric != "loss":
+                    metric = carried  # "Test accuracy of C1+M3 when one factor changes. Loss: focal 97.85 %, ..."
+                elif _default_accuracy(value, real or models, text, True, bool(datasets)):
                     metric = _Metric(0, 0, "accuracy", "", False)
             if metric is not None and not tight and ERROR.search(text[slice(*clause_of(text, value.start))]):
                 metric = None  # "the training error is about ten percent": an error rate, not the accuracy
@@ -161,6 +169,10 @@ class SentenceReader:
                 subject = _subject_for(value, models, values, text, bound)
             if subject is not None and subject.kind == "anaphor":
                 subject = _resolve(subject, text, real, named, bound, self.order)
+            configured = CONFIG_BEFORE.search(text, values[i - 1].end if i else 0, value.start) \
+                if subject is None and not models else None
+            if configured:  # "Loss: focal 97.85 %, MSE 97.10 %. Batch size 32: 98.11 %": each its configuration
+                subject = Mention(configured.group("w"), configured.start("w"), configured.end("w"), "name")
             if subject is None and not models and len({(m.run or m.text).lower() for m in previous}) == 1:
                 # "Figure 1: Task 1 (MLP), seed 0. ... the final validation accuracy is 95.8 %": the sentence goes on
                 # about the one model the sentence before named.
@@ -186,10 +198,19 @@ class SentenceReader:
             stated = " ".join(text[a:b] for a, b in settings if lo <= a and b <= hi)
             out.append((claim, subject, dataset, stated))
         share_trailing_subject(out, values, bound, lists, text)
+        self._list_metrics(metrics, text)
         named.extend(real)
         named.extend(b for b in bound if b is not None and b not in real)  # ("its" then speaks of it)
         self._remember(real)
         return out, (metrics[-1] if metrics else carried)
+
+    def _list_metrics(self, metrics: list[_Metric], text: str) -> None:
+        """Remember the metrics a sentence lists ("test accuracy and test loss"), for numbers listed in the next
+        sentence that names none; a sentence that names any metric replaces them."""
+        if metrics:
+            glued = len({m.metric for m in metrics}) == len(metrics) >= 2 and all(
+                METRIC_LIST_GLUE.fullmatch(text[a.end:b.start]) for a, b in zip(metrics, metrics[1:], strict=False))
+            self.listed = metrics if glued else []
 
     def _remember(self, mentions: list[Mention]) -> None:
         for m in mentions:
@@ -204,7 +225,7 @@ ACHIEVE = re.compile(r"\b(?:gets?|got|gives?|gave|reach(?:es|ed)?|achiev(?:es|ed
                      r"outperforms?|outperformed|lags?|lagged|leads?|vs\.?|versus|against|compared\s+(?:to|with))\b",
                      re.IGNORECASE)
 # "no dropout: 97.02 %", or a laid-out row "hidden [256]      97.51 %": a label and its value
-KEY_VALUE = re.compile(r"^[^:=]{1,60}[:=]\s*[-+]?\d|^\S.{0,60}?\s{3,}[-+]?\d[\d.]*\s*%?$")
+KEY_VALUE = re.compile(r"^[^:=]{1,60}[:=]\s*(?:[A-Za-z][\w+-]*\s+){0,2}[-+]?\d|^\S.{0,60}?\s{3,}[-+]?\d[\d.]*\s*%?$")
 TRAILING_LABEL = re.compile(r"^\s*%?\s*\(\s*([A-Za-z][^()±]{0,40}?)\s*\)")
 LEADING_LABEL = re.compile(r"(?<![\w.])([A-Za-z][\w+\-.=]{1,30})\s*\(\s*(?:~|about|around)?\s*$")
 NAME_LIKE = re.compile(r"[A-Z0-9_+=]")  # "C4", "ResNet", "cross_entropy", "lr=0.01": a name, not a word of prose
@@ -215,9 +236,27 @@ LABEL_BEFORE = re.compile(r"^\s*([^:;=]{2,40}?)\s*(?:[:=]|\s[-–—]\s)\s*(?:~|
                           re.IGNORECASE)
 # "BN before ReLU: 91.63 %", "Adam - 89.4 %"
 LABELLED_VALUE = re.compile(r"(?:[:=]|\s[-–—])\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")
+CONFIG_BEFORE = re.compile(rf"(?P<w>\b(?:{'|'.join(sorted(SETTING_VALUES))}|cross[- ]?entropy)|"
+                           r"(?<![\w.])(?:[A-Za-z][\w-]*\s+){0,2}\d+(?:\.\d+)?(?=\s*:))\s*:?\s*$", re.IGNORECASE)
 ERROR = re.compile(r"\berror(?:\s+rate)?s?\b|\bmisclassification\s+rate\b", re.IGNORECASE)
 ORDINAL = re.compile(r"\b(?:first|second|former|latter)\b", re.IGNORECASE)
 IT = re.compile(r"^(?:its?|their|this (?:model|network|one)|the model|the network)$", re.IGNORECASE)
+
+
+METRIC_LIST_GLUE = re.compile(r"\s*(?:,|and|&|/)\s*(?:and\s+)?(?:the\s+)?"
+                              r"(?:(?:test|validation|val|training|train)\s+)?", re.IGNORECASE)
+
+
+def _pair_listed(listed: list, values: list[Value], lists: dict[int, int]) -> dict[int, object]:
+    """Each list of as many values as the metrics listed before, paired with them in order."""
+    groups: dict[int, list[int]] = {}
+    for i in range(len(values)):
+        groups.setdefault(lists.get(i, i), []).append(i)
+    pairs = {}
+    for members in groups.values():
+        if len(members) == len(listed):
+            pairs.update({index: listed[k] for k, index in enumerate(members)})
+    return pairs
 
 
 def _carries(value: Value, models: list[Mention], text: str) -> bool:
