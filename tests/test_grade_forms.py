@@ -576,6 +576,15 @@ def test_a_bullet_map_and_bold_sub_section_markers_whose_answers_run_on(tmp_path
     assert ("accuracy", 0.951, "c4", "test") in [(c.metric, round(c.value, 4), c.run, c.split) for c in found]
 
 
+def test_arrow_bullets_of_a_sweep_under_a_heading_that_names_the_model() -> None:
+    d = doc("### Q9 – MLP hyperparameters\n- hidden [64] → 97.02 %\n- focal loss → 97.49 %\n- dropout → 20 %\n"
+            "- MLP as handed in → 97.5 %\n")
+    found = extract_claims(d, Context(d, headings(d)), Subjects(RUNS, []))
+    assert [(c.metric, c.value, c.run, c.subject) for c in found] == [
+        ("accuracy", 0.9702, "", "hidden [64]"), ("accuracy", 0.9749, "", "focal loss"),
+        ("accuracy", 0.975, "mlp", "MLP")]  # (a dropout of 20 % is a setting)
+
+
 def test_a_shared_part_of_run_names_is_no_model_of_its_own() -> None:
     # "MobileNet" is in the names of several runs: under "B. C1+M3" it is a part of C1+M3, not another model
     runs = {"c4": ["C4", "4 conv blocks"], "c1m3": ["C1+M3", "1 conv block and 3 mobilenet blocks"],

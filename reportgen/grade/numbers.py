@@ -39,7 +39,7 @@ HYPERPARAMETERS = (r"gamma|step[_ ]size|momentum|weight[_ ]decay|patience|alpha|
                    r"k|n|p")
 PERCENT_SETTING = re.compile(r"\b(?:dropout|split|ratio|rate|p)\b", re.IGNORECASE)  # settings that can be a percentage
 NAMING_BEFORE = re.compile(
-    rf"(?:\b(?:{NAMES})[-\s]*#?\s*\(?|\b(?:{HYPERPARAMETERS})\s*(?:[:=]|of|is|was|to|from|set\s+to|equal\s+to)?\s*\(?|"
+    rf"(?:\b(?:{NAMES})[-\s]*#?\s*\(?|\b(?:{HYPERPARAMETERS})\s*(?:[:=→]|->|of|is|was|to|from|set\s+to|equal\s+to)?\s*\(?|"
     r"(?<![\w.])\d+(?:\.\d+)?(?:\s*(?:[x×*/^]|[-–]|of|out\s+of)\s*|:)|\bbetween\s+(?:[\d.]+\s*%?\s+and\s+)?|\[\s*|±\s*|\+/-\s*|\+-\s*|\bstd\.?\s*(?:of|=|:)?\s*|"
     r"\bsd\s*[=:]?\s*|σ\s*=?\s*|\bby\s+(?:about\s+|around\s+|roughly\s+|almost\s+|nearly\s+|over\s+)?|"
     r"\b(?:gain|drop|increase|decrease|improvement|difference|gap|margin|boost|reduction|rise|fall|jump|decline|"

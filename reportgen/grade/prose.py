@@ -140,7 +140,8 @@ class SentenceReader:
                 # 98.07 %, and its test loss is lower too")
                 if carried is not None and not metrics and _carries(value, real or models, text):
                     metric = carried  # "The MLP reaches only 82.07 %." after a sentence about accuracy
-                elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent, bool(datasets)):
+                elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent, bool(datasets),
+                                       under_model=bool(named)):
                     metric = _Metric(0, 0, "accuracy", "", False)  # "C4 98.12 % vs C1+M3 97.45 % (test)"
             if metric is not None and not tight and any(m.derived for m in metrics):
                 metric = None  # "Accuracy per 10k parameters (test accuracy in % ...) is highest for C1+M3 (184.5)"
@@ -171,6 +172,8 @@ class SentenceReader:
                 subject = _resolve(subject, text, real, named, bound, self.order)
             configured = CONFIG_BEFORE.search(text, values[i - 1].end if i else 0, value.start) \
                 if subject is None and not models else None
+            if subject is None and not models and configured is None:
+                subject = own_label(value, text)
             if configured:  # "Loss: focal 97.85 %, MSE 97.10 %. Batch size 32: 98.11 %": each its configuration
                 subject = Mention(configured.group("w"), configured.start("w"), configured.end("w"), "name")
             if subject is None and not models and len({(m.run or m.text).lower() for m in previous}) == 1:
@@ -232,10 +235,10 @@ NAME_LIKE = re.compile(r"[A-Z0-9_+=]")  # "C4", "ResNet", "cross_entropy", "lr=0
 # Settings students name runs by: optimizers, losses, activations, schedules.
 SETTING_VALUES = frozenset("sgd adam adamw rmsprop adagrad adadelta nadam mse mae focal nll bce hinge huber relu gelu "
                            "elu selu silu tanh sigmoid softmax cosine step plateau constant".split())
-LABEL_BEFORE = re.compile(r"^\s*([^:;=]{2,40}?)\s*(?:[:=]|\s[-–—]\s)\s*(?:~|about|around|approx\.?|c\.)?\s*$",
+LABEL_BEFORE = re.compile(r"^\s*([^:;=]{2,40}?)\s*(?:[:=→]|->|=>|\s[-–—]\s)\s*(?:~|about|around|approx\.?|c\.)?\s*$",
                           re.IGNORECASE)
 # "BN before ReLU: 91.63 %", "Adam - 89.4 %"
-LABELLED_VALUE = re.compile(r"(?:[:=]|\s[-–—])\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")
+LABELLED_VALUE = re.compile(r"(?:[:=→]|->|=>|\s[-–—])\s*(?:~|about|around|approx\.?)?\s*[-+]?\d[\d.]*\s*%?\s*\d?$")
 CONFIG_BEFORE = re.compile(rf"(?P<w>\b(?:{'|'.join(sorted(SETTING_VALUES))}|cross[- ]?entropy)|"
                            r"(?<![\w.])(?:[A-Za-z][\w-]*\s+){0,2}\d+(?:\.\d+)?(?=\s*:))\s*:?\s*$", re.IGNORECASE)
 ERROR = re.compile(r"\berror(?:\s+rate)?s?\b|\bmisclassification\s+rate\b", re.IGNORECASE)
@@ -271,12 +274,15 @@ def _carries(value: Value, models: list[Mention], text: str) -> bool:
 
 
 
-def _default_accuracy(value: Value, models: list[Mention], text: str, percent: bool, datasets: bool) -> bool:
+def _default_accuracy(value: Value, models: list[Mention], text: str, percent: bool, datasets: bool,
+                      under_model: bool = False) -> bool:
     """A percentage that a named model gets (or that is got on a named dataset), with no metric anywhere near:
     accuracy, the one metric a report states without naming it ("the last layer only gives about 93 %", "C4 98.12 %
     vs C1+M3 97.45 % (test)", "BN before ReLU: 91.63 %", "a new last layer: 94.10 % on MNIST"). ``percent``: the
-    value, or the list it is in, is written with a "%"."""
-    if not percent or not (models or datasets):
+    value, or the list it is in, is written with a "%"; ``under_model``: the heading names a model ("Task 1
+    hyperparameters" over "- lr 0.01 → 96.88 %")."""
+    labelled = LABELLED_VALUE.search(text[:value.start + 1])
+    if not percent or not (models or datasets or under_model and labelled):
         return False
     if ACHIEVE.search(text) or LABELLED_VALUE.search(text[:value.start + 1]):
         return True
@@ -368,6 +374,17 @@ def trailing_subject(value: Value, models: list[Mention], text: str) -> Mention 
     return None
 
 
+def own_label(value: Value, text: str) -> Mention | None:
+    """ "no BatchNorm: 91.05 %", "- lr 0.01 → 96.88 %": the value's own label names what it is about, a model the
+    manifest does not know."""
+    lo = clause_of(text, value.start)[0]
+    label = LABEL_BEFORE.search(text[lo:value.start])
+    if label and re.search(r"[A-Za-z]", label.group(1)) and not _metrics(label.group(1)) \
+            and not SPLIT.search(label.group(1)):  # ("focal loss → 97.49 %": a loss function names a setting)
+        return Mention(label.group(1).strip(" -*•"), lo + label.start(1), lo + label.end(1), "name")
+    return None
+
+
 def _subject_for(value: Value, models: list[Mention], values: list[Value], text: str,
                  bound: list[Mention | None]) -> Mention | None:
     if not models:
@@ -378,11 +395,9 @@ def _subject_for(value: Value, models: list[Mention], values: list[Value], text:
     preceding = [m for m in models if lo <= m.start and m.end <= value.start]
     if preceding:
         return preceding[-1]
-    label = LABEL_BEFORE.search(text[lo:value.start])
-    if label and re.search(r"[A-Za-z]", label.group(1)) and not METRIC_MENTION.search(label.group(1)) \
-            and not SPLIT.search(label.group(1)):
-        # "no BatchNorm: 91.05 %": the value's own label names what it is about, a model the manifest does not know
-        return Mention(label.group(1).strip(), lo + label.start(1), lo + label.end(1), "name")
+    own = own_label(value, text)
+    if own is not None:
+        return own
     # The nearest model named before, unless a number between them is another model's: "For the CNN, accuracy is
     # 0.97", "C4 has an accuracy of 98.51 % and a macro recall of 98.49 %".
     earlier = [m for m in models if m.end <= value.start]
