@@ -15,7 +15,6 @@ class's value ("recall of class 3"). Lists and their pairings are read by :mod:`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from reportgen.grade.lists import (
     METRIC_WORD,
@@ -28,45 +27,28 @@ from reportgen.grade.lists import (
     share_trailing_subject,
     value_lists,
 )
-from reportgen.grade.metric_words import METRIC, METRIC_ANY, QUALIFIER, SPLIT, make_claim, metric_of, split_of
+from reportgen.grade.metric_words import SPLIT, make_claim, metric_of, split_of
 from reportgen.grade.model import Claim
 from reportgen.grade.numbers import Value, find_values, plausible, setting_spans
 from reportgen.grade.passages import Passage
+from reportgen.grade.sentence_metrics import (
+    METRIC_MENTION,
+    SPREAD,
+    MetricMention,
+    metric_for,
+    metric_mentions,
+)
 from reportgen.grade.subjects import Mention, Subjects
 
-METRIC_MENTION = re.compile(rf"(?P<qual>(?:\b{QUALIFIER}\b\.?[\s_-]*){{0,4}})\b(?:{METRIC})(?![\w-])"
-                            r"(?P<after>\s*\((?:macro|micro|weighted|test|val|validation|train|training)\))?",
-                            re.IGNORECASE)
-# A metric derived from another ("accuracy per 10k parameters", "accuracy gain") or of a probe ("5-NN accuracy").
-DERIVED_BEFORE = re.compile(r"(?:\b(?:knn|k-nn|\d+-nn|top-?[2-9]|delta|change\s+in|drop\s+in|gain\s+in|increase\s+in|"
-                            r"decrease\s+in|difference\s+in|improvement\s+in|rise\s+in|fall\s+in)|Δ|"
-                            r"\b(?:gap|difference|delta|drop|gain|margin)\s+(?:between|of|in)\b[^.;:]{0,40})\s*$",
-                            re.IGNORECASE)
-DERIVED_AFTER = re.compile(r"^\s*(?:per\s+(?:\d|[\d.]+\s*[kKM]\b|param|parameter|million|thousand|flop|mac|second|"
-                           r"sec\b|minute|epoch|image|sample|weight)|gain|drop|difference|gap|improvement|increase|"
-                           rf"decrease|curves?\s+(?:of|for)\s|/(?!\s*(?:{METRIC_ANY})\b))", re.IGNORECASE)
-SPREAD = re.compile(r"^\s*%?\s*\(?\s*(?:±|\+/-|\+-|std\.?|sd)\s*[=:]?\s*(?P<sd>\d*\.?\d+)\s*%?\s*\)?")  # "± 0.09 %"
 PER_CLASS = re.compile(r"\b(?:class(?:es)?|digits?|labels?|categor(?:y|ies))\s+['\"“]?[\w-]{1,20}['\"”]?\s*[:(=]?\s*$|"
                        r"\bfor\s+(?:the\s+)?(?:class|digit|label)\s+\S+\s+(?:is|was|of)?\s*$", re.IGNORECASE)
 PER_CLASS_BEFORE = re.compile(r"\b(?:on|for|of)\s+(?:the\s+)?(?:class|digit|label)\s+['\"“]?[\w-]{1,20}['\"”]?"
                               r"\s*[:,]?\s*$", re.IGNORECASE)
 DIFFERENCE = re.compile(r"\b(?:gap|difference|delta|drop|gain|improvement|margin|increase|decrease|reduction)\b",
                         re.IGNORECASE)
-LOOSE = re.compile(r"[,;]|\b(?:and|or|but|while|whereas|although|however|than|respectively)\b", re.IGNORECASE)
 PREPOSITIONAL = re.compile(r"(?:with|without|w/o|w/|for|using|no)\b", re.IGNORECASE)  # a run named "without X"
 TRAILING_SUBJECT = re.compile(r"^\s*\)?\s*(?:\(\s*|(?:for|with|by|of|on|from|using|in|under)\s+"
                               r"(?:the\s+|our\s+|a\s+)?)$", re.IGNORECASE)
-
-
-
-
-@dataclass
-class _Metric:
-    start: int
-    end: int
-    metric: str
-    qualifier: str
-    derived: bool
 
 
 class SentenceReader:
@@ -74,7 +56,7 @@ class SentenceReader:
 
     def __init__(self, subjects: Subjects) -> None:
         self.subjects = subjects
-        self.listed: list[_Metric] = []  # the metrics the sentence before listed
+        self.listed: list[MetricMention] = []  # the metrics the sentence before listed
         self.order: list[Mention] = []  # the distinct runs in the order the report first names them
 
     def passage_claims(self, passage: Passage, named: list[Mention] | None = None, topic: str = ""
@@ -85,7 +67,7 @@ class SentenceReader:
         out = []
         named = [] if named is None else named
         self.listed = []
-        last_metric = _Metric(0, 0, topic, "", False) if topic else None
+        last_metric = MetricMention(0, 0, topic, "", False) if topic else None
         previous: list[Mention] = []  # the models the sentence before named
         for start, end in passage.sentences():
             before = len(named)
@@ -94,7 +76,7 @@ class SentenceReader:
             previous = named[before:]
         return out
 
-    def _sentence(self, passage: Passage, start: int, end: int, named: list[Mention], carried: _Metric | None,
+    def _sentence(self, passage: Passage, start: int, end: int, named: list[Mention], carried: MetricMention | None,
                   previous: list[Mention] = ()):
         text = passage.text[start:end]
         mentions = self.subjects.find(text)
@@ -102,7 +84,7 @@ class SentenceReader:
         real = [m for m in models if m.kind != "anaphor"]
         datasets = [m for m in mentions if m.kind == "dataset"]
         settings = setting_spans(text)
-        metrics = _metrics(text)
+        metrics = metric_mentions(text)
         values = find_values(text, mentions, settings)
         out = []
         if not values:
@@ -113,7 +95,7 @@ class SentenceReader:
                     if resolved is not None:
                         named.append(resolved)
             self._remember(real)
-            self._list_metrics(metrics, text)
+            self._listmetric_mentions(metrics, text)
             return out, (metrics[-1] if metrics else carried)
         respective = RESPECTIVELY.search(text) is not None
         metric_pairs = pair_lists(metrics, values, text, before=respectively_at(text)) \
@@ -131,10 +113,10 @@ class SentenceReader:
         if not metrics and self.listed:  # "Test accuracy and test loss of the two. C4: 98.71 % and 0.0418."
             metric_pairs = _pair_listed(self.listed, values, lists)
         for i, value in enumerate(values):
-            metric, tight = (metric_pairs[i], True) if i in metric_pairs else _metric_for(value, metrics, values, text)
+            metric, tight = (metric_pairs[i], True) if i in metric_pairs else metric_for(value, metrics, values, text)
             label = labelled.get(i, "")
             if label and METRIC_WORD.fullmatch(label):
-                metric, tight = _Metric(0, 0, metric_of(METRIC_WORD.fullmatch(label)), label, False), True
+                metric, tight = MetricMention(0, 0, metric_of(METRIC_WORD.fullmatch(label)), label, False), True
             if metric is None and not any(m.start < value.start for m in metrics):
                 # (a metric named only after the number, in another clause, is not its metric: "98.62 % against
                 # 98.07 %, and its test loss is lower too")
@@ -142,7 +124,7 @@ class SentenceReader:
                     metric = carried  # "The MLP reaches only 82.07 %." after a sentence about accuracy
                 elif _default_accuracy(value, real or models, text, lists.get(i, i) in in_percent, bool(datasets),
                                        under_model=bool(named)):
-                    metric = _Metric(0, 0, "accuracy", "", False)  # "C4 98.12 % vs C1+M3 97.45 % (test)"
+                    metric = MetricMention(0, 0, "accuracy", "", False)  # "C4 98.12 % vs C1+M3 97.45 % (test)"
             if metric is not None and not tight and any(m.derived for m in metrics):
                 metric = None  # "Accuracy per 10k parameters (test accuracy in % ...) is highest for C1+M3 (184.5)"
             if metric is not None and not tight and DIFFERENCE.search(text[slice(*clause_of(text, value.start))]):
@@ -157,7 +139,7 @@ class SentenceReader:
                 if carried is not None and carried.metric != "loss":
                     metric = carried  # "Test accuracy of C1+M3 when one factor changes. Loss: focal 97.85 %, ..."
                 elif _default_accuracy(value, real or models, text, True, bool(datasets)):
-                    metric = _Metric(0, 0, "accuracy", "", False)
+                    metric = MetricMention(0, 0, "accuracy", "", False)
             if metric is not None and not tight and ERROR.search(text[slice(*clause_of(text, value.start))]):
                 metric = None  # "the training error is about ten percent": an error rate, not the accuracy
             if metric is None or metric.derived or not plausible(metric.metric, value, tight):
@@ -201,13 +183,13 @@ class SentenceReader:
             stated = " ".join(text[a:b] for a, b in settings if lo <= a and b <= hi)
             out.append((claim, subject, dataset, stated))
         share_trailing_subject(out, values, bound, lists, text)
-        self._list_metrics(metrics, text)
+        self._listmetric_mentions(metrics, text)
         named.extend(real)
         named.extend(b for b in bound if b is not None and b not in real)  # ("its" then speaks of it)
         self._remember(real)
         return out, (metrics[-1] if metrics else carried)
 
-    def _list_metrics(self, metrics: list[_Metric], text: str) -> None:
+    def _listmetric_mentions(self, metrics: list[MetricMention], text: str) -> None:
         """Remember the metrics a sentence lists ("test accuracy and test loss"), for numbers listed in the next
         sentence that names none; a sentence that names any metric replaces them."""
         if metrics:
@@ -270,10 +252,6 @@ def _carries(value: Value, models: list[Mention], text: str) -> bool:
     return bool(models) or bool(ACHIEVE.search(text)) or bool(KEY_VALUE.match(text.strip()))
 
 
-
-
-
-
 def _default_accuracy(value: Value, models: list[Mention], text: str, percent: bool, datasets: bool,
                       under_model: bool = False) -> bool:
     """A percentage that a named model gets (or that is got on a named dataset), with no metric anywhere near:
@@ -287,67 +265,6 @@ def _default_accuracy(value: Value, models: list[Mention], text: str, percent: b
     if ACHIEVE.search(text) or LABELLED_VALUE.search(text[:value.start + 1]):
         return True
     return bool(models) and bool(SPLIT.search(text))  # a dataset and a split word alone: "60 % train on MNIST"
-
-
-LOSS_FUNCTION_BEFORE = re.compile(r"\b(?:mse|mae|focal|cross[- ]?entropy|ce|nll|hinge|bce|l1|l2|huber|smooth(?:ed)?|"
-                                  r"contrastive|triplet|kl|kld|categorical|binary|custom|weighted|dice)[\s-]*$",
-                                  re.IGNORECASE)
-LOSS_FUNCTION_AFTER = re.compile(r"^\s*(?:[:=]\s*(?:mse|mae|focal|cross[- ]?entropy|ce|nll|hinge|bce|l1|l2|huber|kl|"
-                                 r"[a-z]+\s*loss)\b|functions?\b|fn\b)", re.IGNORECASE)
-
-
-def _metrics(text: str) -> list[_Metric]:
-    out = []
-    for m in METRIC_MENTION.finditer(text):
-        if m.group("loss") and (LOSS_FUNCTION_BEFORE.search(text[max(0, m.start("loss") - 20):m.start("loss")])
-                                or LOSS_FUNCTION_AFTER.match(text[m.end("loss"):m.end("loss") + 20])):
-            continue
-        start = m.start() + len(m.group("qual")) if m.group("qual") else m.start()
-        derived = bool(DERIVED_BEFORE.search(text[max(0, m.start() - 25):m.start()] + m.group("qual"))
-                       or DERIVED_AFTER.match(text[m.end():m.end() + 20]))
-        qualifier = (m.group("qual") or "") + (m.group("after") or "")
-        out.append(_Metric(start, m.end(), metric_of(m), qualifier, derived))
-    return out
-
-
-
-
-
-
-
-
-def _between_is_tight(text: str) -> bool:
-    """Whether ``text`` (between a metric and its number) is only connecting words: "of C2 is", ": ", "reached to"."""
-    return len(text.split()) <= 8 and not LOOSE.search(text) and not re.search(r"[.!?](?:\s|$)", text)
-
-
-def _metric_for(value: Value, metrics: list[_Metric], values: list[Value], text: str
-                ) -> tuple[_Metric | None, bool]:
-    """The metric governing ``value`` and whether it does so directly ("accuracy of C2: 0.93", "93.6 training
-    accuracy") rather than by carrying over ("accuracy of A is 0.98 whereas for B it is 0.97"). A percentage is
-    never a loss."""
-    if value.pct:
-        metrics = [m for m in metrics if m.metric != "loss"]
-    before = [m for m in metrics if m.end <= value.start]
-    after = [m for m in metrics if m.start >= value.end]
-    previous = before[-1] if before else None
-    if previous is not None and _between_is_tight(text[previous.end:value.start]) \
-            and not any(previous.end <= v.start < value.start for v in values):
-        return previous, True
-    if after:
-        gap = text[value.end:after[0].start]
-        gap = SPREAD.sub(" ", gap)
-        if re.fullmatch(rf"\s*(?:(?:{QUALIFIER}|set|data|score|scores)\b\.?\s*){{0,3}}", gap, re.IGNORECASE):
-            return after[0], True  # "93.6 training accuracy", "97 % accuracy", "97.8 ± 0.1 % accuracy"
-    if previous is not None and not any(m.start > previous.end and m.end <= value.start for m in metrics):
-        return previous, False  # the metric carries over
-    if previous is None and len({m.metric for m in after}) == 1 and (value.pct or "." in value.written) \
-            and any(v.end <= after[0].start and re.fullmatch(r"\s*(?:\w+\s*){0,2}", text[v.end:after[0].start])
-                    for v in values if v is not value):
-        return after[0], False  # "the MLP gets 0.97 and the CNN gets 0.99 accuracy": the metric of the list
-    return None, False
-
-
 
 
 def trailing_subject(value: Value, models: list[Mention], text: str) -> Mention | None:
@@ -379,7 +296,7 @@ def own_label(value: Value, text: str) -> Mention | None:
     manifest does not know."""
     lo = clause_of(text, value.start)[0]
     label = LABEL_BEFORE.search(text[lo:value.start])
-    if label and re.search(r"[A-Za-z]", label.group(1)) and not _metrics(label.group(1)) \
+    if label and re.search(r"[A-Za-z]", label.group(1)) and not metric_mentions(label.group(1)) \
             and not SPLIT.search(label.group(1)):  # ("focal loss → 97.49 %": a loss function names a setting)
         return Mention(label.group(1).strip(" -*•"), lo + label.start(1), lo + label.end(1), "name")
     return None
@@ -438,7 +355,7 @@ def _resolve(anaphor: Mention, text: str, here: list[Mention], named: list[Menti
     return rest[0] if len(rest) == 1 else None
 
 
-def _split_near(value: Value, metric: _Metric, text: str) -> str:
+def _split_near(value: Value, metric: MetricMention, text: str) -> str:
     """The split words closest to the number in its clause ("accuracy on the test set is 0.97", "the test 0.95"),
     else the one split the whole sentence names ("On the testing set C4 has ... and ...")."""
     lo, hi = clause_of(text, value.start)
