@@ -19,6 +19,7 @@ from tests.grade_support import (
     ALIASES,
     CONCLUSIONS,
     GRADING,
+    TWO_TEST_SETS,
     course,
     flags_of,
     grade,
@@ -353,16 +354,7 @@ def test_val_test_gap_one_finding_per_heading(tmp_path) -> None:
 
 
 def test_test_size_mismatch_picks_the_test_set_by_keyword(tmp_path) -> None:
-    grading = """
-[grading.test_sets.digits]
-size = 100
-classes = 3
-keywords = ["digit"]
-[grading.test_sets.lines]
-size = 40
-classes = 4
-keywords = ["line"]
-"""
+    grading = TWO_TEST_SETS
     text = f"{CONFUSION}## Line dataset\n 10   0   0   0\n  0   9   1   0\n  0   0  10   0\n  0   0   1   8\n"
     [flag] = flags_of(grade(text, course(tmp_path, grading)), "TEST_SIZE_MISMATCH")
     assert "lines set has 40" in flag.message and "39" in flag.message

@@ -14,19 +14,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from reportgen.errors import ReportReadError
 from reportgen.grade.grader import grade_report
 from reportgen.grade.reading import ReadLimits, read_document
-from tests.grade_support import course
+from tests.grade_support import CLASSIFICATION_REPORT, course
 
-CLASSIFICATION_REPORT = """\
-              precision    recall  f1-score   support
-
-           0       0.98      0.99      0.98       980
-           1       0.97      0.96      0.97      1135
-           2       0.95      0.94      0.95      1032
-
-    accuracy                           0.9731      3147
-   macro avg       0.97      0.96      0.97      3147
-weighted avg       0.97      0.97      0.97      3147
-"""
 MATRIX = "[[ 973    2    5]\n [   3 1120   12]\n [   8   15 1009]]\n"
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n not decoded without --ocr").decode()
 
@@ -48,7 +37,7 @@ def _cells():
             new_output("stream", name="stderr", text="\x1b[31mwarning: slow\x1b[0m\n"),
         ]),
         new_code_cell("print(classification_report(y, p))\nprint(cm)", outputs=[
-            new_output("stream", name="stdout", text=CLASSIFICATION_REPORT + MATRIX),
+            new_output("stream", name="stdout", text=CLASSIFICATION_REPORT + "\n" + MATRIX),
         ]),
         new_code_cell("cm", execution_count=3, outputs=[
             new_output("execute_result", execution_count=3,

@@ -22,21 +22,11 @@ from reportgen.cli import main
 from reportgen.grade import ocr
 from reportgen.grade.grader import grade_report
 from reportgen.grade.reading import ReadLimits, read_document
-from tests.grade_support import course
+from tests.grade_support import CLASSIFICATION_REPORT, course
 
 needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="the tesseract program is not installed")
 
 ACCURACY = "Test accuracy: 0.9731"
-CLASSIFICATION_REPORT = """\
-              precision    recall  f1-score   support
-
-           0       0.98      0.99      0.98       980
-           1       0.97      0.96      0.97      1135
-           2       0.95      0.94      0.95      1032
-
-    accuracy                           0.9731      3147
-   macro avg       0.97      0.96      0.97      3147
-weighted avg       0.97      0.97      0.97      3147"""
 MATRIX = [[973, 2, 5], [3, 1120, 12], [8, 15, 1009]]
 OCR = ReadLimits(ocr=True)
 

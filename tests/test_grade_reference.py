@@ -23,7 +23,17 @@ from reportgen.grade.rubric import GradingSpec
 from reportgen.grade.sheet import VISIBILITIES
 from reportgen.manifest import load_manifest
 from tests.conftest import TINY_MANIFEST
-from tests.grade_support import ALIASES, COURSE, GRADING, REFERENCE_ROWS, course, flags_of, grade, reference
+from tests.grade_support import (
+    ALIASES,
+    COURSE,
+    GRADING,
+    REFERENCE_ROWS,
+    TWO_TEST_SETS,
+    course,
+    flags_of,
+    grade,
+    reference,
+)
 
 COMPARE = "# 1 Conv blocks vs MobileNet blocks\n\n"
 
@@ -114,20 +124,8 @@ def test_an_older_results_json_is_refused_unless_anyway_and_accepted_without_a_t
     assert check_reference(load_reference(tmp_path / "out"), nothing_stated.grading, "m.toml").differs == ""
 
 
-TWO_SETS = """
-[grading.test_sets.digits]
-size = 100
-classes = 3
-keywords = ["digit"]
-[grading.test_sets.lines]
-size = 40
-classes = 4
-keywords = ["line"]
-"""
-
-
 def test_named_test_sets_are_matched_by_keyword_then_class_count(tmp_path):
-    manifest = course(tmp_path, grading=TWO_SETS)
+    manifest = course(tmp_path, grading=TWO_TEST_SETS)
     runs = {**runs_block(100, 3, dataset="digits", runs=("c4",)),
             **runs_block(40, 4, dataset="shapes", fingerprint="fedcba9876543210", runs=("c1m3",))}
     ref = load_reference(write_reference(tmp_path / "ok", runs))
