@@ -281,6 +281,7 @@ def test_numbers_that_are_not_claims(text: str) -> None:
     ("The accuracy was c. 97 %.", 0.96, 0.98),
     ("Its accuracy stayed just under 50 %.", 0.48, 0.50),
     ("The accuracy is nearly 99 %.", 0.97, 0.99),
+    ("The MLP plateaus near 97.6 % validation accuracy.", 0.966, 0.986),
     ("Validation accuracy is > 92 %.", 0.92, 1.0),
     ("It reaches an accuracy of over 95 %.", 0.95, 1.0),
     ("It gets an accuracy of up to 92.4 %.", 0.0, 0.924),

@@ -44,7 +44,7 @@ HEDGES_BEFORE = [
     (r"just\s+(?:over|above)|slightly\s+(?:over|above|more\s+than|higher\s+than)|a\s+little\s+(?:over|above|more\s+than)",
      _JUST_ABOVE),
     (r"~|∼|≈|about|around|roughly|approximately|approx\.?|circa|ca\.|c\.|some|on\s+the\s+order\s+of|"
-     r"in\s+the\s+region\s+of|something\s+like|more\s+or\s+less", _AROUND),
+     r"in\s+the\s+region\s+of|something\s+like|more\s+or\s+less|near|in\s+the\s+vicinity\s+of", _AROUND),
     (r"well\s+(?:over|above)|over|above|more\s+than|greater\s+than|higher\s+than|in\s+excess\s+of|exceeding|exceeds?|"
      r"at\s+least|no\s+less\s+than|>=|≥|>", _ABOVE),
     (r"under|below|less\s+than|lower\s+than|at\s+most|no\s+more\s+than|up\s+to|upto|<=|≤|<", _BELOW),
