@@ -22,8 +22,8 @@ WARM_TARGET = 10.0  # s (issue 6)
 SECTION_TARGET = 5.0  # s (issue 6)
 
 #: What ``reportgen build`` imports before it trains or draws anything (the heavy libraries).
-BUILD_IMPORTS = ("import torch, matplotlib.pyplot, weasyprint, sklearn.manifold, reportgen.build, reportgen.train, "
-                 "reportgen.sections, reportgen.render")
+BUILD_IMPORTS = ("import torch, matplotlib.pyplot, weasyprint, sklearn.manifold, reportgen.build, "
+                 "reportgen.training.train, reportgen.sections, reportgen.render")
 
 
 def _build_args(settings: Settings, out: Path) -> list[str]:

@@ -25,8 +25,8 @@ def figure_rows(settings: Settings) -> list[Row]:
     import matplotlib.pyplot as plt
 
     from reportgen.build import load_section_outputs
+    from reportgen.config.manifest import load_manifest
     from reportgen.figures import house_style
-    from reportgen.manifest import load_manifest
     from reportgen.sections import SECTIONS
 
     manifest = load_manifest(settings.manifest)
@@ -104,8 +104,8 @@ def grade_rows(settings: Settings) -> list[Row]:
     for path in (report, manifest_path):
         if not path.is_file():
             return [skipped(what, f"no {path}")]
+    from reportgen.config.manifest import load_manifest
     from reportgen.grade.grader import grade_report
-    from reportgen.manifest import load_manifest
 
     manifest = load_manifest(manifest_path)
     started = time.perf_counter()

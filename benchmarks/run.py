@@ -37,7 +37,7 @@ STAGES = ("cold", "warm", "section", "startup", "train", "tsne", "figures", "pdf
 BUILD_STAGES = {"cold", "warm", "section"}
 
 FOOTER = """\
-trainer   reportgen.train.train on the run's real data, a 2-epoch copy of the run, seed 0, CPU. samples/s counts the
+trainer   training.train.train on the run's real data, a 2-epoch copy of the run, seed 0, CPU. samples/s counts the
           TRAINING part of an epoch only (epoch_seconds minus the validation pass, timed apart); the faster of the
           two epochs. Validation and the end-of-run test pass are shown in the note: they are extra work, not overhead.
 floor     the same model (build_model, channels_last for conv nets), loss and optimizer: forward + backward + step
@@ -46,7 +46,7 @@ floor     the same model (build_model, channels_last for conv nets), loss and op
 overhead  trainer seconds per training epoch / floor seconds per epoch − 1 (= floor samples/s / trainer samples/s
           − 1), paired within a repetition. Target <= 15 %.
 cold floor  sum over the plan's trainings of epochs × training items / floor samples/s of its (model, batch size).
-evaluate  reportgen.train.evaluate on the validation split at several evaluation batch sizes (best of 3 calls each).
+evaluate  training.train.evaluate on the validation split at several evaluation batch sizes (best of 3 calls each).
 builds    fresh `reportgen build` processes (imports included); the note splits off build()'s own time.
 threads   a build with --jobs 1 leaves torch's thread count alone: the header's count is the trainer's."""
 

@@ -1,6 +1,6 @@
 """The trainer's training throughput vs the floor, per distinct (model, batch size) of the manifest.
 
-Trainer: ``reportgen.train.train`` on the run's real data, a 2-epoch copy of the run, seed 0, on the CPU.
+Trainer: ``reportgen.training.train.train`` on the run's real data, a 2-epoch copy of the run, seed 0, on the CPU.
 Its ``epoch_seconds`` include the validation pass; ``evaluate`` is wrapped (here, not in the library) to time
 each call, so the training part of an epoch is ``epoch_seconds - validation`` and evaluation is reported apart.
 
@@ -68,8 +68,8 @@ def time_trainer(planned, data, epochs: int = EPOCHS) -> dict:
     seconds, the end-of-run test evaluation and the wall time of the call."""
     import torch
 
-    from reportgen import train as train_module
-    from reportgen.plan import PlannedRun
+    from reportgen.runs.plan import PlannedRun
+    from reportgen.training import train as train_module
 
     run = replace(planned.run, train=replace(planned.run.train, epochs=epochs))
     short = PlannedRun(run, 0, planned.key, planned.spec)
@@ -104,10 +104,10 @@ def time_floor(planned, data, epochs: int = EPOCHS) -> list[float]:
     """Seconds per epoch of the tight forward/backward/step loop over resident normalised tensors."""
     import torch
 
-    from reportgen.losses import make_loss
     from reportgen.models import build_model
-    from reportgen.optim import make_optimizer
-    from reportgen.train import MIN_TRAIN_BATCH
+    from reportgen.training.losses import make_loss
+    from reportgen.training.optim import make_optimizer
+    from reportgen.training.train import MIN_TRAIN_BATCH
 
     run, cfg = planned.run, planned.run.train
     torch.manual_seed(0)
@@ -140,7 +140,7 @@ def _precision(cfg):
 
     import torch
 
-    from reportgen import train as train_module
+    from reportgen.training import train as train_module
 
     precision = getattr(cfg, "precision", "float32")
     if precision == "float32" or not hasattr(train_module, "mixed_precision"):
@@ -150,7 +150,7 @@ def _precision(cfg):
 
 def _samples(n: int, batch_size: int) -> int:
     """Items one training epoch sees (a trailing batch of one is dropped, as the trainer does)."""
-    from reportgen.train import MIN_TRAIN_BATCH
+    from reportgen.training.train import MIN_TRAIN_BATCH
 
     tail = n % batch_size
     return n - tail if 0 < tail < MIN_TRAIN_BATCH else n
@@ -158,8 +158,8 @@ def _samples(n: int, batch_size: int) -> int:
 
 def trainer_rows(settings: Settings) -> tuple[list[Row], dict]:
     """Rows per distinct training, and what the cold-build floor needs (``measured``)."""
-    from reportgen.manifest import load_manifest
-    from reportgen.plan import load_run_data, make_plan
+    from reportgen.config.manifest import load_manifest
+    from reportgen.runs.plan import load_run_data, make_plan
 
     plan = make_plan(load_manifest(settings.manifest))
     combos = distinct_trainings(plan)[: 1 if settings.quick else None]
@@ -207,7 +207,7 @@ def trainer_rows(settings: Settings) -> tuple[list[Row], dict]:
 
 def cold_floor_rows(plan, measured: dict) -> list[Row]:
     """The floor of a cold build: every planned training at its (model, batch size)'s floor throughput."""
-    from reportgen.plan import load_run_data
+    from reportgen.runs.plan import load_run_data
 
     by_key = {(_model_id(m["planned"].run), m["planned"].run.train.batch_size): m for m in measured.values()}
     reps = min(len(m["floor_sps"]) for m in measured.values())
@@ -241,11 +241,11 @@ def eval_batch_rows(settings: Settings) -> list[Row]:
     (the trainer's ``EVAL_BATCH`` is patched for the call and restored): is a bigger batch cheaper per item?"""
     import torch
 
-    from reportgen import train as train_module
-    from reportgen.losses import make_loss
-    from reportgen.manifest import load_manifest
+    from reportgen.config.manifest import load_manifest
     from reportgen.models import build_model
-    from reportgen.plan import load_run_data, make_plan
+    from reportgen.runs.plan import load_run_data, make_plan
+    from reportgen.training import train as train_module
+    from reportgen.training.losses import make_loss
 
     plan = make_plan(load_manifest(settings.manifest))
     label, planned = distinct_trainings(plan)[0]

@@ -28,11 +28,11 @@ QUICK_ITERATIONS = 250  # --quick: scikit-learn's smallest max_iter (a smoke tes
 
 def report_points(settings: Settings) -> tuple[np.ndarray, dict]:
     """The features the report embeds, and how they were chosen."""
-    from reportgen.cache import RunCache
-    from reportgen.embedding import stratified_subset
-    from reportgen.manifest import load_manifest
-    from reportgen.plan import make_plan
+    from reportgen.config.manifest import load_manifest
+    from reportgen.runs.cache import RunCache
+    from reportgen.runs.plan import make_plan
     from reportgen.sections import SECTIONS
+    from reportgen.sections.embedding import stratified_subset
 
     manifest = load_manifest(settings.manifest)
     plan = make_plan(manifest)
@@ -62,8 +62,8 @@ def _train_briefly(planned, plan, settings: Settings):
     import torch
 
     from benchmarks.trainer import quick_data
-    from reportgen.plan import PlannedRun, load_run_data
-    from reportgen.train import train
+    from reportgen.runs.plan import PlannedRun, load_run_data
+    from reportgen.training.train import train
 
     data = load_run_data(plan.manifest, planned.run)
     run = dataclasses.replace(planned.run, train=dataclasses.replace(planned.run.train, epochs=2))
@@ -80,7 +80,7 @@ def _kl(values: list[float]) -> str:
 def _pca50(x: np.ndarray, seed: int) -> np.ndarray:
     from sklearn.decomposition import PCA
 
-    from reportgen.embedding import PCA_DIMS
+    from reportgen.sections.embedding import PCA_DIMS
 
     if x.shape[1] > PCA_DIMS and x.shape[0] > PCA_DIMS:
         return PCA(n_components=PCA_DIMS, random_state=seed).fit_transform(x)
@@ -93,8 +93,8 @@ def tsne_rows(settings: Settings) -> list[Row]:
     from sklearn.manifold import TSNE
     from threadpoolctl import threadpool_limits
 
-    from reportgen import embedding
-    from reportgen.embedding import effective_perplexity, timed_tsne
+    from reportgen.sections import embedding
+    from reportgen.sections.embedding import effective_perplexity, timed_tsne
 
     x, info = report_points(settings)
     x = np.ascontiguousarray(x, dtype=np.float32)
@@ -151,7 +151,7 @@ def tsne_rows(settings: Settings) -> list[Row]:
     rows = []
     for key, label, _ in candidates:
         if key == "report":
-            rows.append(Row(label, times[key], "s", note=f"reportgen.embedding.timed_tsne as it stands, perplexity "
+            rows.append(Row(label, times[key], "s", note=f"sections.embedding.timed_tsne as it stands, perplexity "
                             f"{perplexity:g}; features of {info['run']} seed 0 from the {info['source']}; {count}",
                             extra={"tsne": info}))
             continue

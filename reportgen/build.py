@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reportgen.errors import CacheError
-from reportgen.manifest import load_manifest
-from reportgen.plan import Plan, make_plan
-from reportgen.specs import Manifest, SectionSpec
+from reportgen.config.errors import CacheError
+from reportgen.config.manifest import load_manifest
+from reportgen.config.specs import Manifest, SectionSpec
+from reportgen.io import save_atomic, write_json_atomic
+from reportgen.runs.plan import Plan, make_plan
 
 
 @dataclass
@@ -58,15 +59,17 @@ def build(
     ray_address: str | None = None,
 ) -> BuildSummary:
     """Build the report of the manifest at ``manifest_path`` into ``out`` (default: ``out/`` beside it)."""
-    from reportgen.cache import RunCache
-    from reportgen.device import resolve_device
+    from reportgen.grade.rubric import grading_of
     from reportgen.render import render_report
-    from reportgen.runner import run_plan
+    from reportgen.runs.cache import RunCache
+    from reportgen.runs.runner import run_plan
+    from reportgen.training.device import resolve_device
 
     started = time.perf_counter()
     timings: dict[str, float] = {}
     # Everything that can be wrong with the input is checked before the first file is written.
     manifest = load_manifest(manifest_path)
+    grading_of(manifest)  # a bad [grading] table fails the build before it trains, as any manifest error does
     torch_device = resolve_device(device)
     plan = make_plan(manifest, sections)
     out_dir = Path(out) if out is not None else default_out(manifest_path)
@@ -167,7 +170,7 @@ def build_section(
     import matplotlib.pyplot as plt
 
     from reportgen.figures import house_style
-    from reportgen.plan import load_run_data
+    from reportgen.runs.plan import load_run_data
     from reportgen.sections import SECTIONS, RunGroup, SectionContext
 
     def load_weights(key: str):
@@ -274,8 +277,8 @@ def run_data(manifest: Manifest) -> dict[str, dict]:
     ``variation`` marks a run a section derived (a sweep's variation, which may use another split). A run whose data
     cannot be loaded (possible for sections a ``--section`` build skips) is recorded with ``"error"`` and no sizes.
     Datasets are memoised per process: the plan loaded those of the runs it trains already."""
-    from reportgen.errors import ReportgenError
-    from reportgen.plan import dataset_of, load_run_data
+    from reportgen.config.errors import ReportgenError
+    from reportgen.runs.plan import dataset_of, load_run_data
 
     derived = {name for section in manifest.sections.values() for name in section.derived}
     names = dict.fromkeys(name for section in manifest.sections.values() for name in section.all_runs)
@@ -330,54 +333,6 @@ def ensure_writable(out_dir: Path) -> None:
             pass
     except OSError as err:
         raise CacheError(f"--out {out_dir}: cannot write there ({err.strerror or err})") from None
-
-
-def save_atomic(path: Path, write) -> Path:
-    """Call ``write(tmp_path)`` and rename the result onto ``path``: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; a report is as readable as any file the user writes
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-def write_json_atomic(path: Path, data: Any) -> Path:
-    """JSON with NaN and infinities written as ``null`` (strict JSON readers reject them)."""
-    # Compact: section results hold pixel and weight arrays, which one-value-per-line would bloat several-fold.
-    text = json.dumps(_finite(data), separators=(",", ":"), allow_nan=False, default=_json_default)
-    return save_atomic(path, lambda tmp: Path(tmp).write_text(text))
-
-
-def _finite(value):
-    if isinstance(value, float):
-        return value if value == value and abs(value) != float("inf") else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
-def _json_default(value):
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, tuple | set):
-        return list(value)
-    raise TypeError(f"not JSON-able: {type(value).__name__}")
 
 
 def _now() -> str:

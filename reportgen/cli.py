@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from reportgen import __version__
-from reportgen.device import DEVICE_CHOICES
-from reportgen.errors import ReportgenError
+from reportgen.config.errors import ReportgenError
+from reportgen.training.device import DEVICE_CHOICES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,9 +181,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_sections(args: argparse.Namespace) -> int:
     from reportgen.build import default_out
-    from reportgen.cache import RunCache
-    from reportgen.manifest import load_manifest
-    from reportgen.plan import make_plan
+    from reportgen.config.manifest import load_manifest
+    from reportgen.runs.cache import RunCache
+    from reportgen.runs.plan import make_plan
 
     manifest = load_manifest(args.manifest)
     plan = make_plan(manifest)
@@ -238,9 +238,9 @@ def cmd_grade(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     import json
 
-    from reportgen.build import save_atomic
     from reportgen.grade.compare import compare_grades, write_comparison
     from reportgen.grade.sheet import report_stems
+    from reportgen.io import save_atomic
 
     batch = _grade_batch(args)
     if not batch.grades:
@@ -257,14 +257,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def _cache_of(args: argparse.Namespace, manifest: Path | None):
     from reportgen.build import default_out
-    from reportgen.cache import RunCache
+    from reportgen.runs.cache import RunCache
 
     out = args.out or (default_out(manifest) if manifest is not None else Path("out"))
     return RunCache(out / "cache")
 
 
 def cmd_cache_verify(args: argparse.Namespace) -> int:
-    from reportgen.cache_commands import verify
+    from reportgen.runs.cache_commands import verify
 
     cache = _cache_of(args, args.manifest)
     found = verify(cache, fix=args.fix)
@@ -278,7 +278,7 @@ def cmd_cache_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_cache_prune(args: argparse.Namespace) -> int:
-    from reportgen.cache_commands import prune
+    from reportgen.runs.cache_commands import prune
 
     manifests = args.manifests or sorted(Path().glob("*.toml"))
     cache = _cache_of(args, manifests[0] if manifests else None)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.errors import ManifestError
-from reportgen.manifest import load_manifest
+from reportgen.config.errors import ManifestError
+from reportgen.config.manifest import load_manifest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 # Builds run from the command line train one run at a time in tests (fewer processes on a 2-core CI machine);

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from reportgen.config.manifest import load_manifest
+from reportgen.config.specs import Manifest
 from reportgen.grade.conflicts import resolve as resolve_conflicts
 from reportgen.grade.grader import grade_document
 from reportgen.grade.model import Document, Flag, Grade, Line, Location
 from reportgen.grade.reference import Reference, load_reference
-from reportgen.manifest import load_manifest
-from reportgen.specs import Manifest
 
 # Two runs (C4 trained 8 epochs, C1+M3) and three questions with marks; the course tests on 100 images of 3 classes.
 COURSE = """\

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import torch
 
+from reportgen.config.specs import RunSpec, TrainConfig
 from reportgen.data import load_dataset
-from reportgen.plan import TRAIN_CODE_VERSION, PlannedRun, run_key
+from reportgen.runs.plan import TRAIN_CODE_VERSION, PlannedRun, run_key
 from reportgen.sections import RunGroup
-from reportgen.specs import RunSpec, TrainConfig
-from reportgen.train import train
+from reportgen.training.train import train
 
 TINY_DATA = {
     "split": (0.6, 0.2, 0.2),

@@ -11,8 +11,8 @@ import pytest
 from benchmarks import run as bench
 from benchmarks.common import Row, format_table, reported_seconds
 from benchmarks.trainer import cold_floor_rows, distinct_trainings
-from reportgen.manifest import load_manifest
-from reportgen.plan import load_run_data, make_plan
+from reportgen.config.manifest import load_manifest
+from reportgen.runs.plan import load_run_data, make_plan
 from tests.conftest import TINY_MANIFEST
 
 SWEEP = """

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from reportgen import train as train_module
 from reportgen.build import build
-from reportgen.manifest import load_manifest
+from reportgen.config.manifest import load_manifest
+from reportgen.training import train as train_module
 from tests.conftest import TINY_MANIFEST
 
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from reportgen.cache import RunCache
-from reportgen.run_result import RunResult
+from reportgen.runs.cache import RunCache
+from reportgen.training.result import RunResult
 
 KEY = "0123456789abcdef0123"
 

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from reportgen.build import build
-from reportgen.cache import RunCache
 from reportgen.cli import main
-from reportgen.errors import CacheError
+from reportgen.config.errors import CacheError
+from reportgen.runs.cache import RunCache
 from tests.conftest import TINY_MANIFEST
 
 

@@ -180,10 +180,10 @@ def test_sections_counts_cached_runs(tiny_manifest, tmp_path, capsys):
     """A cache entry for one run's key shows as 1/2 (without training: the entry is written by hand)."""
     import numpy as np
 
-    from reportgen.cache import RunCache
-    from reportgen.manifest import load_manifest
-    from reportgen.plan import make_plan
-    from reportgen.run_result import RunResult
+    from reportgen.config.manifest import load_manifest
+    from reportgen.runs.cache import RunCache
+    from reportgen.runs.plan import make_plan
+    from reportgen.training.result import RunResult
 
     out = tmp_path / "elsewhere"
     planned = make_plan(load_manifest(tiny_manifest)).by_name["conv"][0]

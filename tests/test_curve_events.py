@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
 
+from reportgen.config.specs import SectionSpec
 from reportgen.figures.curves import plot_curves, plot_curves_grid
 from reportgen.figures.style import new_figure
 from reportgen.sections import SECTIONS, SectionContext
 from reportgen.sections.compare import mean_curves
-from reportgen.specs import SectionSpec
 from tests.support import tiny_group
 from tests.test_sections import group, make_result
 

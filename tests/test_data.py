@@ -11,14 +11,14 @@ import pytest
 import torch
 from PIL import Image
 
+from reportgen.config.errors import DataError, ManifestError
+from reportgen.config.params import check_params
 from reportgen.data import DATASETS, Split, load_dataset
 from reportgen.data.imagefolder import imagefolder_csv
 from reportgen.data.loading import clear_cache
 from reportgen.data.mnist5k import mnist5k
 from reportgen.data.split import apply_class_caps, stratified_sample, stratified_split
 from reportgen.data.torchvision_data import torchvision_dataset
-from reportgen.errors import DataError, ManifestError
-from reportgen.params import check_params
 
 DIGITS = tuple(str(d) for d in range(10))
 

@@ -1,4 +1,4 @@
-"""reportgen.embedding: stratified subsets, t-SNE, and class-separation measures checked against scikit-learn."""
+"""sections.embedding: stratified subsets, t-SNE, and class-separation measures checked against scikit-learn."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from sklearn.metrics import silhouette_score
 from sklearn.model_selection import LeaveOneOut, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from reportgen.embedding import effective_perplexity, knn_loo_accuracy, separation, stratified_subset, tsne_embed
+from reportgen.sections.embedding import (
+    effective_perplexity,
+    knn_loo_accuracy,
+    separation,
+    stratified_subset,
+    tsne_embed,
+)
 
 
 def test_stratified_subset_keeps_class_proportions():

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from reportgen.build import build
-from reportgen.cache import RunCache
+from reportgen.runs.cache import RunCache
 from tests.conftest import TINY_MANIFEST
 from tests.test_resume import stable
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.cli import main
-from reportgen.errors import ReportReadError
+from reportgen.config.errors import ReportReadError
 from reportgen.grade.batch import _expand, grade_files
 from reportgen.grade.bundle import Member, choose_main, is_submission_folder
 from reportgen.grade.reading import ReadLimits, read_document

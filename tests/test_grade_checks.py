@@ -14,6 +14,7 @@ import pytest
 from reportgen.grade.checks import CHECKS
 from reportgen.grade.checks.identity import identity, run_named
 from reportgen.grade.grader import aliases_of
+from reportgen.grade.rubric import grading_of
 from reportgen.grade.tables import find_class_reports
 from tests.grade_support import (
     ALIASES,
@@ -374,7 +375,7 @@ def test_sklearn_classification_report_is_not_impossible(tmp_path) -> None:
 
 def test_identity_joins_settings_run_and_labels(tmp_path) -> None:
     manifest = course(tmp_path)
-    found = identity("Task 2 > Convolution block architecture, Epoch = 10, lr = 0.001", manifest.grading,
+    found = identity("Task 2 > Convolution block architecture, Epoch = 10, lr = 0.001", grading_of(manifest),
                      aliases_of(manifest))
     assert found == {"epochs": 10.0, "lr": 0.001, "label:task": "2", "run": "c4"}
 

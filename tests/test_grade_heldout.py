@@ -13,7 +13,7 @@ from collections import Counter
 
 import pytest
 
-from reportgen.manifest import load_manifest
+from reportgen.config.manifest import load_manifest
 from tests.heldout import agreement as ha
 
 QUESTIONS_AGREEMENT = 0.95

@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from reportgen.errors import ReportReadError
+from reportgen.config.errors import ReportReadError
 from reportgen.grade.grader import grade_report
 from reportgen.grade.reading import ReadLimits, read_document
 from tests.grade_support import CLASSIFICATION_REPORT, course

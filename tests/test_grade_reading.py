@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.errors import ReportReadError
+from reportgen.config.errors import ReportReadError
 from reportgen.grade.reading import ReadLimits, read_document
 
 REPORTS = Path("/work/shared/reports")

@@ -15,13 +15,13 @@ from scipy import stats
 
 from reportgen.build import results_document, run_data
 from reportgen.cli import build_parser, main
-from reportgen.errors import ManifestError
+from reportgen.config.errors import ManifestError
+from reportgen.config.manifest import load_manifest
 from reportgen.grade.checks.vs_reference import UNMATCHED, prediction_interval, vs_reference
 from reportgen.grade.model import Claim, Location
 from reportgen.grade.reference import ReferenceMismatchError, check_reference, load_reference
-from reportgen.grade.rubric import GradingSpec
+from reportgen.grade.rubric import GradingSpec, grading_of
 from reportgen.grade.sheet import VISIBILITIES
-from reportgen.manifest import load_manifest
 from tests.conftest import TINY_MANIFEST
 from tests.grade_support import (
     ALIASES,
@@ -98,7 +98,7 @@ split = [[0.9, 0.05, 0.05]]
 def test_a_reference_on_the_course_test_set_is_accepted(tmp_path):
     ref = load_reference(write_reference(tmp_path / "out", runs_block(100, 3)))
     manifest = course(tmp_path)
-    assert check_reference(ref, manifest.grading, manifest.path, known_runs=set(manifest.runs)).differs == ""
+    assert check_reference(ref, grading_of(manifest), manifest.path, known_runs=set(manifest.runs)).differs == ""
 
 
 @pytest.mark.parametrize(("size", "classes"), [(1000, 3), (100, 10)])
@@ -106,7 +106,7 @@ def test_a_reference_on_another_test_set_is_refused_naming_both_sizes_and_files(
     ref = load_reference(write_reference(tmp_path / "out", runs_block(size, classes)))
     manifest = course(tmp_path)
     with pytest.raises(ReferenceMismatchError) as info:
-        check_reference(ref, manifest.grading, manifest.path, known_runs=set(manifest.runs))
+        check_reference(ref, grading_of(manifest), manifest.path, known_runs=set(manifest.runs))
     message = str(info.value)
     assert "\n" not in message
     assert str(tmp_path / "out" / "results.json") in message and str(manifest.path) in message
@@ -118,10 +118,11 @@ def test_an_older_results_json_is_refused_unless_anyway_and_accepted_without_a_t
     ref = load_reference(write_reference(tmp_path / "out", None))
     manifest = course(tmp_path)
     with pytest.raises(ReferenceMismatchError, match="older reportgen.*rebuild it"):
-        check_reference(ref, manifest.grading, manifest.path)
-    assert "does not record its test set" in check_reference(ref, manifest.grading, manifest.path, anyway=True).differs
+        check_reference(ref, grading_of(manifest), manifest.path)
+    checked = check_reference(ref, grading_of(manifest), manifest.path, anyway=True)
+    assert "does not record its test set" in checked.differs
     nothing_stated = course(tmp_path, grading=ALIASES)
-    assert check_reference(load_reference(tmp_path / "out"), nothing_stated.grading, "m.toml").differs == ""
+    assert check_reference(load_reference(tmp_path / "out"), grading_of(nothing_stated), "m.toml").differs == ""
 
 
 def test_named_test_sets_are_matched_by_keyword_then_class_count(tmp_path):
@@ -129,13 +130,13 @@ def test_named_test_sets_are_matched_by_keyword_then_class_count(tmp_path):
     runs = {**runs_block(100, 3, dataset="digits", runs=("c4",)),
             **runs_block(40, 4, dataset="shapes", fingerprint="fedcba9876543210", runs=("c1m3",))}
     ref = load_reference(write_reference(tmp_path / "ok", runs))
-    assert check_reference(ref, manifest.grading, manifest.path).differs == ""
+    assert check_reference(ref, grading_of(manifest), manifest.path).differs == ""
     runs["c1m3"]["dataset"] = "lines"
     runs["c1m3"]["test_size"] = 400
     ref = load_reference(write_reference(tmp_path / "bad", runs))
     with pytest.raises(ReferenceMismatchError, match=r"400 test images, 4 classes \(lines.*"
                                                      r"\[grading.test_sets.lines\] size 40 \(4 classes\)"):
-        check_reference(ref, manifest.grading, manifest.path)
+        check_reference(ref, grading_of(manifest), manifest.path)
 
 
 def test_a_sweeps_variation_on_another_split_does_not_count(tmp_path):
@@ -144,7 +145,7 @@ def test_a_sweeps_variation_on_another_split_does_not_count(tmp_path):
     rows = [*REFERENCE_ROWS, {"run": "c4_split", "label": "split", "accuracy": {"mean": 0.9, "std": 0.0, "n": 3}}]
     ref = load_reference(write_reference(tmp_path / "out", runs, rows))
     manifest = course(tmp_path)
-    assert check_reference(ref, manifest.grading, manifest.path, known_runs=set(manifest.runs)).differs == ""
+    assert check_reference(ref, grading_of(manifest), manifest.path, known_runs=set(manifest.runs)).differs == ""
 
 
 # --- the command line ------------------------------------------------------------------------------------------
@@ -265,7 +266,7 @@ def _findings(tmp_path, claims: list[Claim], rows: list[dict] = REFERENCE_ROWS, 
     aliases = {name: [run.label] for name, run in manifest.runs.items()}
     settings = {name: {"epochs": r.train.epochs, "lr": r.train.lr, "batch_size": r.train.batch_size}
                 for name, r in manifest.runs.items()}
-    return SimpleNamespace(reference=ref, claims=claims, aliases=aliases, grading=manifest.grading,
+    return SimpleNamespace(reference=ref, claims=claims, aliases=aliases, grading=grading_of(manifest),
                            run_settings=settings)
 
 
@@ -305,10 +306,10 @@ def test_reference_sds_is_replaced_by_reference_level_with_a_located_error(tmp_p
     path = tmp_path / "course.toml"
     path.write_text(COURSE + GRADING + "reference_sds = 3.0\n", encoding="utf-8")
     with pytest.raises(ManifestError, match=r"course.toml: grading.reference_sds: replaced by reference_level"):
-        load_manifest(path)
+        grading_of(load_manifest(path))
     path.write_text(COURSE + GRADING + "reference_level = 0.9\n", encoding="utf-8")
-    assert load_manifest(path).grading.reference_level == 0.9
+    assert grading_of(load_manifest(path)).reference_level == 0.9
     assert GradingSpec().reference_level == 0.95
     path.write_text(COURSE + GRADING + "reference_level = 1.5\n", encoding="utf-8")
     with pytest.raises(ManifestError, match="grading.reference_level"):
-        load_manifest(path)
+        grading_of(load_manifest(path))

@@ -10,9 +10,9 @@ import pytest
 
 from reportgen.build import build
 from reportgen.cli import main
+from reportgen.config.manifest import load_manifest
 from reportgen.grade.grader import grade_report
 from reportgen.grade.reference import load_reference
-from reportgen.manifest import load_manifest
 from tests.conftest import TINY_MANIFEST
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -35,9 +35,9 @@ def test_importing_the_registries_loads_no_torch():
 def test_checking_every_models_and_datasets_options_loads_no_torch():
     code = """
 from reportgen.data import DATASETS
-from reportgen.errors import ManifestError
+from reportgen.config.errors import ManifestError
 from reportgen.models import MODELS, SUPPLIED
-from reportgen.params import check_params, resolved_params
+from reportgen.config.params import check_params, resolved_params
 
 checked = check_params(MODELS.get("conv_mobilenet"), {"conv_blocks": 2, "channels": [8, 16]}, "runs.x.model",
                        skip=SUPPLIED)

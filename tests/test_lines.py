@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from reportgen.config.errors import DataError, ManifestError
+from reportgen.config.params import check_params
 from reportgen.data import DATASETS, load_dataset
 from reportgen.data.lines import (
     ANGLES,
@@ -25,8 +27,6 @@ from reportgen.data.lines import (
     positions,
     segment,
 )
-from reportgen.errors import DataError, ManifestError
-from reportgen.params import check_params
 
 PER_CLASS = 20
 COLOURS = {"red": (255, 0, 0), "blue": (0, 0, 255)}

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.errors import ManifestError
-from reportgen.manifest import load_manifest
-from reportgen.specs import RunSpec, TrainConfig
+from reportgen.config.errors import ManifestError
+from reportgen.config.manifest import load_manifest
+from reportgen.config.specs import RunSpec, TrainConfig
+from reportgen.grade.rubric import grading_of
 from tests.conftest import edit
 
 REPO = Path(__file__).resolve().parents[1]
@@ -394,8 +395,12 @@ def test_plateau_patience_that_can_never_fire_before_early_stopping(load_ok, tin
     ("[grading.questions.compare]\nexpect = [\"ROC\"]\n", 'grading.questions.compare.expect: unknown key "expect"'),
     ("[grading.test_sets.lines]\nsize = 0\n", "grading.test_sets.lines.size: must be >= 1"),
 ])
-def test_grading_table_errors_are_located(load_error, tiny_manifest_text, table, message):
-    assert message in load_error(tiny_manifest_text + "\n" + table)
+def test_grading_table_errors_are_located(write_manifest, tiny_manifest_text, table, message):
+    # [grading] is opaque to the manifest core: grade/ checks it when it grades (and build checks it up front).
+    manifest = load_manifest(write_manifest(tiny_manifest_text + "\n" + table))
+    with pytest.raises(ManifestError) as info:
+        grading_of(manifest)
+    assert message in str(info.value) and "experiments.toml: " in str(info.value)
 
 
 def test_grading_table_is_read(write_manifest, tiny_manifest_text):
@@ -411,7 +416,7 @@ size = 19200
 classes = 96
 balanced = true
 """)
-    grading = load_manifest(path).grading
+    grading = grading_of(load_manifest(path))
     assert grading.test_size == 10000 and grading.aliases == {"conv": ("plain conv net",)}
     assert grading.rubric("compare").expects == ("ROC", "loss") and grading.rubric("confusion").expects == ()
     assert [(t.name, t.size, t.classes, t.balanced) for t in grading.all_test_sets()] == [("lines", 19200, 96, True)]

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reportgen.errors import ReportgenError
-from reportgen.manifest import load_manifest
-from reportgen.plan import make_plan
+from reportgen.config.errors import ReportgenError
+from reportgen.config.manifest import load_manifest
+from reportgen.runs.plan import make_plan
 from tests.conftest import TINY_MANIFEST
 
 BASE = tomllib.loads(TINY_MANIFEST)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.errors import ManifestError
-from reportgen.manifest import load_manifest
+from reportgen.config.errors import ManifestError
+from reportgen.config.manifest import load_manifest
 from tests.conftest import edit
 
 COMPARE_RUNS = 'runs = ["conv", "mobilenet"]\n\n[sections.confusion]'

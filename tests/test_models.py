@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from reportgen.errors import ManifestError, UnknownNameError
+from reportgen.config.errors import ManifestError, UnknownNameError
+from reportgen.config.params import check_params, resolved_params
 from reportgen.models import (
     MODELS,
     SUPPLIED,
@@ -17,7 +18,6 @@ from reportgen.models import (
     model_summary,
 )
 from reportgen.models.blocks import ConvBlock, MobileNetBlock
-from reportgen.params import check_params, resolved_params
 
 SHAPES = [(1, 28, 28), (3, 32, 32)]
 NUM_CLASSES = 10

@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
-from reportgen.errors import ManifestError
+from reportgen.config.errors import ManifestError
+from reportgen.config.params import check_params
 from reportgen.models import MODELS, SUPPLIED, build_model, count_macs, count_params
-from reportgen.params import check_params
 
 RGB28 = (3, 28, 28)
 LINE_CLASSES = 96

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from reportgen.config.errors import ManifestError
+from reportgen.config.manifest import load_manifest
 from reportgen.data.loading import clear_cache
-from reportgen.errors import ManifestError
-from reportgen.manifest import load_manifest
-from reportgen.plan import TRAIN_CODE_VERSION, make_plan
+from reportgen.runs.plan import TRAIN_CODE_VERSION, make_plan
 from tests.conftest import edit
 
 THIRD_RUN = '\n[runs.third]\nextends = "conv"\nlabel = "third"\nlr = 0.02\n'

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reportgen.errors import TrainingError
-from reportgen.plan import make_plan
-from reportgen.train import mixed_precision
+from reportgen.config.errors import TrainingError
+from reportgen.runs.plan import make_plan
+from reportgen.training.train import mixed_precision
 from tests.conftest import TINY_MANIFEST, edit
 from tests.support import tiny_spec, train_spec
 
@@ -25,7 +25,7 @@ def test_bfloat16_run_trains_records_its_precision_and_stays_near_float32():
 
 
 def test_float32_keys_are_unchanged_and_bfloat16_gets_its_own(write_manifest):
-    from reportgen.manifest import load_manifest
+    from reportgen.config.manifest import load_manifest
 
     base = make_plan(load_manifest(write_manifest(TINY_MANIFEST))).runs
     text = edit(TINY_MANIFEST, "lr = 0.01\n", 'lr = 0.01\nprecision = "float32"\n')

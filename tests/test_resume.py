@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.cache import RunCache
+from reportgen.runs.cache import RunCache
 from tests.conftest import TINY_MANIFEST
 
 # Fields that say when and how fast a build ran, not what it found.

@@ -10,11 +10,11 @@ import pytest
 import torch
 from torch import nn
 
+from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.models import MODELS, build_model, count_macs, count_params, model_summary
 from reportgen.render.env import make_env
 from reportgen.sections import SECTIONS, RunGroup, SectionContext
 from reportgen.sections.architecture import block_of, model_architecture
-from reportgen.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.text import count
 from tests.support import tiny_group
 from tests.test_sections import draw_all

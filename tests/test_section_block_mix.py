@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score
 
+from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.render.env import make_env
 from reportgen.sections import SECTIONS, RunGroup, SectionContext
 from reportgen.sections.block_mix import block_counts, pareto
-from reportgen.specs import RunSpec, SectionSpec, TrainConfig
 from tests.support import tiny_group
 from tests.test_sections import draw_all, make_result
 

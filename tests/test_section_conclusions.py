@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from reportgen.config.specs import SectionSpec
 from reportgen.sections import SECTIONS, SectionContext
 from reportgen.sections.stats import summarize
-from reportgen.specs import SectionSpec
 
 
 def row(label: str, accs: list[float], params: int, macs: int = 1000) -> dict:

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.data import DatasetSplits, Split
-from reportgen.run_result import RunFailure
 from reportgen.sections import SECTIONS, RunGroup, SectionContext
 from reportgen.sections.data import pixel_stats, stratification
-from reportgen.specs import RunSpec, SectionSpec, TrainConfig
+from reportgen.training.result import RunFailure
 from tests import support
 
 matplotlib.use("Agg")

@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix
 
+from reportgen.config.specs import SectionSpec
 from reportgen.figures.factors import layout
 from reportgen.render.env import make_env
-from reportgen.run_result import RunFailure, RunResult
 from reportgen.sections import SECTIONS, SectionContext
 from reportgen.sections.factor_confusion import ordered_levels, parse_factors
-from reportgen.specs import SectionSpec
+from reportgen.training.result import RunFailure, RunResult
 from tests.support import tiny_group
 from tests.test_sections import draw_all, group
 

@@ -11,9 +11,9 @@ import pytest
 import torch
 from torch import nn
 
+from reportgen.config.specs import SectionSpec
 from reportgen.sections import SECTIONS, SectionContext
 from reportgen.sections.filters import feature_maps
-from reportgen.specs import SectionSpec
 from tests import support
 
 matplotlib.use("Agg")

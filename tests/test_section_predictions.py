@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import confusion_matrix
 
-from reportgen.errors import DataError
-from reportgen.run_result import RunResult
+from reportgen.config.errors import DataError
+from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.sections import SECTIONS, RunGroup, SectionContext
 from reportgen.sections.predictions import image_list
-from reportgen.specs import RunSpec, SectionSpec, TrainConfig
+from reportgen.training.result import RunResult
 from tests import support
 
 matplotlib.use("Agg")

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, f1_score
 
-from reportgen.errors import ManifestError
-from reportgen.manifest import parse_manifest
-from reportgen.run_result import RunFailure, RunResult
+from reportgen.config.errors import ManifestError
+from reportgen.config.manifest import parse_manifest
+from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.sections import SECTIONS, RunGroup, SectionContext
-from reportgen.specs import RunSpec, SectionSpec, TrainConfig
+from reportgen.training.result import RunFailure, RunResult
 from tests import support
 
 matplotlib.use("Agg")
@@ -67,7 +67,7 @@ def test_derived_runs_vary_one_factor_and_skip_the_baseline_value():
 
 
 def test_a_derived_run_equal_to_a_manifest_run_shares_its_training():
-    from reportgen.plan import dataset_of, make_plan
+    from reportgen.runs.plan import dataset_of, make_plan
 
     data = manifest({"lr": [0.03], "split": [[0.8, 0.1, 0.1]]})
     data["sections"]["cmp"] = {"type": "compare", "runs": ["base", "other"]}

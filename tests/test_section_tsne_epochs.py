@@ -15,11 +15,11 @@ from sklearn.metrics import silhouette_score
 from sklearn.model_selection import LeaveOneOut, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
 
-from reportgen.embedding import stratified_subset
+from reportgen.config.specs import SectionSpec
 from reportgen.render.env import make_env
 from reportgen.sections import SECTIONS, RunGroup, SectionContext
+from reportgen.sections.embedding import stratified_subset
 from reportgen.sections.tsne_epochs import missing_snapshot
-from reportgen.specs import SectionSpec
 from tests.support import tiny_group
 from tests.test_sections import draw_all
 

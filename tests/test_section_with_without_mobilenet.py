@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import auc, roc_auc_score, roc_curve, silhouette_score
 
-from reportgen.embedding import stratified_subset
+from reportgen.config.specs import SectionSpec
 from reportgen.render.env import make_env
 from reportgen.sections import SECTIONS, SectionContext
 from reportgen.sections.compare import mean_curves
+from reportgen.sections.embedding import stratified_subset
 from reportgen.sections.with_without_mobilenet import roc_aucs, roc_curves
-from reportgen.specs import SectionSpec
 from tests.support import tiny_group
 from tests.test_sections import draw_all, group, make_result
 

@@ -17,9 +17,9 @@ import pytest
 import torch
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, precision_recall_fscore_support
 
-from reportgen.run_result import RunFailure, RunResult
+from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.sections import SECTIONS, Figure, RunGroup, SectionContext
-from reportgen.specs import RunSpec, SectionSpec, TrainConfig
+from reportgen.training.result import RunFailure, RunResult
 from tests import support
 
 matplotlib.use("Agg")

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from reportgen.losses import focal_loss, make_loss
-from reportgen.optim import make_optimizer, make_scheduler
-from reportgen.specs import TrainConfig
+from reportgen.config.specs import TrainConfig
+from reportgen.training.losses import focal_loss, make_loss
+from reportgen.training.optim import make_optimizer, make_scheduler
 from tests import support
 
 
@@ -115,7 +115,7 @@ def test_plateau_schedule_decays_the_learning_rate_and_says_when():
 
 
 def test_feature_snapshots_are_kept_and_survive_the_cache(tmp_path):
-    from reportgen.cache import RunCache
+    from reportgen.runs.cache import RunCache
 
     result = support.train_spec(support.tiny_spec("mlp", epochs=3, feature_snapshots=(1, 2)), 0)
     assert sorted(result.feature_snapshots) == [1, 2]

@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from reportgen.registry import Registry
+from reportgen.config.registry import Registry
 
 if TYPE_CHECKING:
     import torch

@@ -11,11 +11,11 @@ import csv as csvlib
 from pathlib import Path
 from typing import Annotated
 
+from reportgen.config.errors import DataError
+from reportgen.config.params import Length, Range
+from reportgen.config.registry import did_you_mean
 from reportgen.data.base import DATASETS, DatasetSplits, Split
 from reportgen.data.options import Caps, CapsApplyTo, Fractions, check_fractions
-from reportgen.errors import DataError
-from reportgen.params import Length, Range
-from reportgen.registry import did_you_mean
 
 
 def _read_rows(path: Path, shown: str, file_column: str | None, label_column: str | None) -> list[tuple]:

@@ -39,9 +39,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+from reportgen.config.params import Range
 from reportgen.data.base import DATASETS, DatasetSplits, Split
 from reportgen.data.options import Caps, CapsApplyTo, Fractions
-from reportgen.params import Range
 
 if TYPE_CHECKING:
     import torch

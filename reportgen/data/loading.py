@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reportgen.config.errors import DataError
+from reportgen.config.params import resolved_params
 from reportgen.data.base import DATASETS, DatasetSplits
-from reportgen.errors import DataError
-from reportgen.params import resolved_params
 
 # (kind, canonical options JSON, resolved base_dir) -> fingerprinted splits. A build that trains many runs
 # on one dataset decodes and hashes it once; the tensors are shared, so callers must not modify them.
@@ -19,7 +19,7 @@ def load_dataset(kind: str, options: dict[str, Any], base_dir: Path) -> DatasetS
     """The dataset built by kind ``kind`` from ``options`` (already checked with ``check_params``).
 
     Relative paths in ``options`` are resolved against ``base_dir`` (the manifest's folder). The result
-    carries its content fingerprint. Raises :class:`~reportgen.errors.DataError` if loading fails, if a split
+    carries its content fingerprint. Raises :class:`~reportgen.config.errors.DataError` if loading fails, if a split
     is empty, or if some class has no training sample.
     """
     fn = DATASETS.get(kind)

@@ -1,6 +1,6 @@
 """Manifest option types shared by dataset kinds (torch-free: the manifest loader checks options against them).
 
-The kinds annotate their parameters with these aliases; :mod:`reportgen.params` reads the bounds from the
+The kinds annotate their parameters with these aliases; :mod:`reportgen.config.params` reads the bounds from the
 ``Annotated`` extras.
 """
 
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from reportgen.errors import DataError
-from reportgen.params import Length, Range, SumsTo
+from reportgen.config.errors import DataError
+from reportgen.config.params import Length, Range, SumsTo
 
 #: ``split = [train, val, test]`` fractions: each in (0, 1], adding up to 1.
 Fractions = Annotated[list[float], Length(3, "[train, val, test]"), Range(0, 1, open_low=True), SumsTo(1.0)]

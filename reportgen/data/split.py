@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import torch
 
+from reportgen.config.errors import DataError
+from reportgen.config.registry import did_you_mean
 from reportgen.data.base import Split
 from reportgen.data.options import Caps, CapsApplyTo, Fractions, check_fractions
-from reportgen.errors import DataError
-from reportgen.registry import did_you_mean
 
 # The option types moved to the torch-free options module; they stay importable from here.
 __all__ = [

@@ -20,10 +20,10 @@ import gzip
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
+from reportgen.config.errors import DataError
+from reportgen.config.params import Range
 from reportgen.data.base import DATASETS, DatasetSplits, Split
 from reportgen.data.options import Caps, CapsApplyTo
-from reportgen.errors import DataError
-from reportgen.params import Range
 
 if TYPE_CHECKING:
     import numpy as np

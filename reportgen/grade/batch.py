@@ -6,14 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportgen.errors import ReportgenError
+from reportgen.config.errors import ReportgenError
+from reportgen.config.manifest import load_manifest
 from reportgen.grade.bundle import SKIPPED_FOLDERS, is_submission_folder
 from reportgen.grade.grader import grade_report
 from reportgen.grade.model import Grade
 from reportgen.grade.ocr import require_ocr
 from reportgen.grade.reading import ReadLimits
 from reportgen.grade.reference import check_reference, load_reference
-from reportgen.manifest import load_manifest
+from reportgen.grade.rubric import grading_of
 
 
 @dataclass
@@ -32,9 +33,11 @@ def grade_files(files: list[Path], manifest_path: Path, *, reference: Path | Non
     if limits is not None and limits.ocr:
         require_ocr()  # one error before anything is graded, not one per report
     manifest = load_manifest(manifest_path)
+    grading_of(manifest)  # a bad [grading] table is one error before anything is graded
     ref = load_reference(reference) if reference is not None else None
     if ref is not None:
-        check_reference(ref, manifest.grading, manifest_path, known_runs=set(manifest.runs), anyway=reference_anyway)
+        check_reference(ref, grading_of(manifest), manifest_path, known_runs=set(manifest.runs),
+                        anyway=reference_anyway)
     batch = Batch()
     for path in _expand(files):
         try:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote
 
-from reportgen.errors import ReportReadError
+from reportgen.config.errors import ReportReadError
 from reportgen.grade.model import Document, Line
 from reportgen.grade.reading import (
     SUFFIX_FORMATS,

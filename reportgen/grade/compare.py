@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
-from reportgen.build import save_atomic
 from reportgen.grade.model import Grade, Location
 from reportgen.grade.outline import parse_heading
 from reportgen.grade.sheet import clip, render_template
+from reportgen.io import save_atomic
 from reportgen.render.pdf import write_pdf
 
 SHINGLE = 12  # words per shingle: a 12-word run is rarely shared by chance

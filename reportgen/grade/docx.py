@@ -12,7 +12,7 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
-from reportgen.errors import ReportReadError
+from reportgen.config.errors import ReportReadError
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from reportgen.config.specs import Manifest
 from reportgen.grade.checks import Findings, run_checks
 from reportgen.grade.claims import extract_claims
 from reportgen.grade.context import Context, table_caption, table_label
@@ -15,19 +16,19 @@ from reportgen.grade.pasted import pasted_questions
 from reportgen.grade.questions import Question, match_questions
 from reportgen.grade.reading import ReadLimits, read_document
 from reportgen.grade.reference import Reference
+from reportgen.grade.rubric import grading_of
 from reportgen.grade.scoring import rule, score_question
 from reportgen.grade.settings import extract_settings
 from reportgen.grade.subjects import Subjects
 from reportgen.grade.tables import find_class_reports, find_matrices
-from reportgen.specs import Manifest
 
 
 def questions_of(manifest: Manifest) -> list[Question]:
     """The manifest's sections that carry marks (or a rubric entry), as questions."""
-    out = []
+    out, grading = [], grading_of(manifest)
     for section in manifest.sections.values():
-        rubric = manifest.grading.rubric(section.id)
-        if section.marks <= 0 and section.id not in manifest.grading.questions:
+        rubric = grading.rubric(section.id)
+        if section.marks <= 0 and section.id not in grading.questions:
             continue
         out.append(Question(id=section.id, number=section.number or "", title=section.title,
                             text=section.question, marks=section.marks, expects=list(rubric.expects),
@@ -38,8 +39,9 @@ def questions_of(manifest: Manifest) -> list[Question]:
 def aliases_of(manifest: Manifest) -> dict[str, list[str]]:
     """Phrases that name each run: the course's aliases, the run's label and (if distinctive) its name."""
     out: dict[str, list[str]] = {}
+    aliases = grading_of(manifest).aliases
     for name, run in manifest.runs.items():
-        phrases = list(manifest.grading.aliases.get(name, ()))
+        phrases = list(aliases.get(name, ()))
         phrases.append(run.label)
         if len(name) >= 3:
             phrases.append(name)
@@ -51,7 +53,7 @@ def grade_document(doc: Document, manifest: Manifest, reference: Reference | Non
     """Grade a report already read into a :class:`Document`."""
     start = time.perf_counter()
     doc = english_numbers(doc)  # "98,74 %" and "10.000" where the report writes decimal commas
-    grading = manifest.grading
+    grading = grading_of(manifest)
     questions = questions_of(manifest)
     # Pasted question texts are markers too: find them first, so that every stage sees the same outline.
     marked = {h.line.number for h in headings(doc)}

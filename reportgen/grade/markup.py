@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-from reportgen.errors import ReportReadError
+from reportgen.config.errors import ReportReadError
 
 # Content that is not the report's text. Inline SVG holds a figure's tick labels, which would read as numbers.
 _SKIPPED = frozenset({"script", "style", "template", "noscript", "svg"})

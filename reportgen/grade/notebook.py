@@ -20,7 +20,7 @@ import logging
 import re
 import warnings
 
-from reportgen.errors import ReportReadError
+from reportgen.config.errors import ReportReadError
 from reportgen.grade import conflicts
 from reportgen.grade.markup import html_lines
 from reportgen.grade.model import Line

@@ -23,7 +23,7 @@ import re
 import shutil
 from contextlib import contextmanager
 
-from reportgen.errors import ReportgenError
+from reportgen.config.errors import ReportgenError
 
 INSTALL_HINT = "--ocr needs Tesseract: apt-get install tesseract-ocr and pip install 'reportgen[ocr]'"
 CONFIG = "--psm 6"  # one uniform block of text: a table row stays one line

@@ -18,7 +18,7 @@ import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from reportgen.errors import ReportReadError
+from reportgen.config.errors import ReportReadError
 from reportgen.grade import conflicts
 from reportgen.grade.columns import split_columns
 from reportgen.grade.docx import docx_lines

@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportgen.errors import ReportgenError
+from reportgen.config.errors import ReportgenError
 from reportgen.grade.rubric import GradingSpec, TestSet
 
 METRIC_KEYS = {"accuracy": "accuracy", "recall_macro": "recall", "precision_macro": "precision", "f1_macro": "f1"}

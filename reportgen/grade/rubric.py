@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
-from reportgen.errors import ManifestError
-from reportgen.params import Range, check_params, check_value
-from reportgen.registry import did_you_mean
+from reportgen.config.errors import ManifestError
+from reportgen.config.params import Range, check_params, check_value
+from reportgen.config.registry import did_you_mean
 
 Fraction = Annotated[float, Range(0, 1)]
 
@@ -96,6 +96,14 @@ class GradingSpec:
 
     def rubric(self, section_id: str) -> QuestionRubric:
         return self.questions.get(section_id, QuestionRubric())
+
+
+def grading_of(manifest) -> GradingSpec:
+    """The manifest's ``[grading]`` table, checked against its runs and sections (errors name the file and key)."""
+    try:
+        return parse_grading(manifest.grading, runs=manifest.runs, sections=manifest.sections)
+    except ManifestError as err:
+        raise err.in_file(manifest.path.name) from None
 
 
 def parse_grading(table: Any, *, runs: dict, sections: dict) -> GradingSpec:

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import jinja2
 
-from reportgen.build import save_atomic
-from reportgen.errors import RenderError
+from reportgen.config.errors import RenderError
 from reportgen.grade.model import SEVERITIES, Grade, Matrix
+from reportgen.io import save_atomic
 from reportgen.render.env import make_env
 from reportgen.render.pdf import write_pdf
 

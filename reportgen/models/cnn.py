@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Annotated, Literal
 
-from reportgen.errors import ManifestError
+from reportgen.config.errors import ManifestError
 from reportgen.models.base import MODELS
-from reportgen.params import Range
+from reportgen.config.params import Range
 
 
 def max_pools(height: int, width: int) -> int:

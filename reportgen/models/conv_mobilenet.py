@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated
 
-from reportgen.errors import ManifestError
+from reportgen.config.errors import ManifestError
 from reportgen.models.base import MODELS
-from reportgen.params import Range
+from reportgen.config.params import Range
 
 #: Blocks that halve the feature map by default (28 → 14 → 7 on MNIST, as in the handout).
 DOWNSAMPLE_AT = (1, 2)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Annotated
 
-from reportgen.errors import ManifestError
+from reportgen.config.errors import ManifestError
 from reportgen.models.base import MODELS
 from reportgen.models.cnn import max_pools
-from reportgen.params import Range
+from reportgen.config.params import Range
 
 
 @MODELS.register("conv7x7_fc")

@@ -7,10 +7,10 @@ from typing import Any
 
 import jinja2
 
-from reportgen.errors import RenderError
+from reportgen.config.errors import RenderError
+from reportgen.config.specs import Manifest
 from reportgen.faults import checkpoint
 from reportgen.render.env import data_uri, make_env
-from reportgen.specs import Manifest
 
 
 def render_html(manifest: Manifest, outputs: list[dict[str, Any]], build_info: dict, out_dir: Path) -> str:
@@ -54,7 +54,7 @@ def render_report(
     """Write ``report.html`` and (unless ``pdf`` is false) ``report.pdf`` under ``out_dir``."""
     import time
 
-    from reportgen.build import save_atomic
+    from reportgen.io import save_atomic
     from reportgen.render.pdf import write_pdf
 
     t = time.perf_counter()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import jinja2
 
-from reportgen.errors import RenderError
+from reportgen.config.errors import RenderError
 from reportgen.text import count, pvalue
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from reportgen.errors import RenderError
+from reportgen.config.errors import RenderError
 
 
 def write_pdf(html: str, target: Path, base_url: Path) -> Path:

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from reportgen.registry import Registry
-from reportgen.run_result import RunFailure, RunResult
-from reportgen.specs import RunSpec, SectionSpec
+from reportgen.config.registry import Registry
+from reportgen.config.specs import RunSpec, SectionSpec
+from reportgen.training.result import RunFailure, RunResult
 
 #: Section (question) types.
 SECTIONS: Registry = Registry("section type")
@@ -37,7 +37,7 @@ class RunGroup:
 
     def trained_model(self, result: RunResult):
         """The model of ``result`` (one of ``self.results``) with its trained weights, in eval mode on the CPU."""
-        from reportgen.errors import CacheError
+        from reportgen.config.errors import CacheError
         from reportgen.models import build_model
 
         state = result.state_dict

@@ -25,8 +25,8 @@ def block_counts(spec) -> tuple[int | None, int | None]:
     ``(None, None)`` for any other architecture."""
     if spec.arch != "conv_mobilenet":
         return None, None
+    from reportgen.config.params import resolved_params
     from reportgen.models import MODELS, SUPPLIED
-    from reportgen.params import resolved_params
 
     full = resolved_params(MODELS.get("conv_mobilenet"), spec.model_options, skip=SUPPLIED)
     return int(full["conv_blocks"]), int(full["mobilenet_blocks"])

@@ -16,8 +16,8 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from reportgen.errors import CacheError
-from reportgen.params import Range
+from reportgen.config.errors import CacheError
+from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.predictions import image_list
 from reportgen.sections.stats import summarize

@@ -15,8 +15,8 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 
-from reportgen.errors import DataError
-from reportgen.params import Range
+from reportgen.config.errors import DataError
+from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import summarize
 

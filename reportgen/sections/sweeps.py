@@ -15,12 +15,12 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
-from reportgen.errors import ManifestError
-from reportgen.params import check_value, parameters
-from reportgen.registry import did_you_mean
+from reportgen.config.errors import ManifestError
+from reportgen.config.params import check_value, parameters
+from reportgen.config.registry import did_you_mean
+from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
-from reportgen.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.text import pct, points, pvalue
 
 PANELS_PER_FIGURE = 6  # two rows of three small panels
@@ -58,7 +58,7 @@ def factor_table(baseline: RunSpec, datasets: dict[str, Any]) -> dict[str, tuple
     from reportgen.models import MODELS, SUPPLIED
 
     table = {name: (tp, getattr(baseline.train, name), "train") for name, (tp, _) in parameters(TrainConfig).items()}
-    named = datasets.get(baseline.dataset)  # resolved as reportgen.plan.dataset_of does: named table, or bare kind
+    named = datasets.get(baseline.dataset)  # resolved as reportgen.runs.plan.dataset_of does: named table, or bare kind
     kind = named.kind if named else baseline.dataset
     options = {**(named.options if named else {}), **baseline.dataset_overrides}
     if kind in DATASETS:

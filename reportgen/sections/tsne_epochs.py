@@ -16,13 +16,13 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from reportgen.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
-from reportgen.params import Range
-from reportgen.run_result import RunResult
+from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.block_mix import verdict
+from reportgen.sections.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
 from reportgen.sections.stats import RULE, compare_seeds, summarize
 from reportgen.text import pct, points
+from reportgen.training.result import RunResult
 
 MEASURES = ("silhouette", "knn_accuracy")
 

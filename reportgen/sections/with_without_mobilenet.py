@@ -15,12 +15,12 @@ from typing import Annotated, Any
 
 import numpy as np
 
-from reportgen.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
-from reportgen.params import Range
+from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.block_mix import block_counts, verdict
 from reportgen.sections.compare import mean_curves
 from reportgen.sections.confusion import describe, group_confusion
+from reportgen.sections.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
 from reportgen.sections.stats import RULE, compare_seeds, summarize
 from reportgen.text import pct, ratio
 

@@ -222,8 +222,8 @@ def error_row(name: str, expected: dict, error: str) -> Row:
 
 # --- running ----------------------------------------------------------------------------------------------------
 def grade_one(expected_path: Path, manifests: dict, folder: Path | None = None) -> Row:
+    from reportgen.config.manifest import load_manifest
     from reportgen.grade.grader import grade_report
-    from reportgen.manifest import load_manifest
 
     expected = load_expected(expected_path)
     path = report_path(expected_path, folder)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reportgen.config.registry import Registry
 from reportgen.grade.context import Context
 from reportgen.grade.model import Claim, ClassReport, Document, Flag, Matrix, Severity
 from reportgen.grade.questions import Answer
 from reportgen.grade.reference import Reference
 from reportgen.grade.rubric import GradingSpec
-from reportgen.registry import Registry
 
 
 @dataclass

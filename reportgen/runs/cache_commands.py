@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reportgen.cache import RunCache
-from reportgen.errors import ReportgenError
+from reportgen.config.errors import ReportgenError
+from reportgen.runs.cache import RunCache
 
 
 @dataclass
@@ -46,8 +46,8 @@ class Pruning:
 
 def used_keys(manifests: list[Path], skipped: dict[Path, str]) -> set[str]:
     """Every run key the manifests' plans need (each run at each seed)."""
-    from reportgen.manifest import load_manifest
-    from reportgen.plan import make_plan
+    from reportgen.config.manifest import load_manifest
+    from reportgen.runs.plan import make_plan
 
     keys: set[str] = set()
     for path in manifests:

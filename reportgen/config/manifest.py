@@ -1,6 +1,6 @@
-"""Read ``experiments.toml`` into a validated :class:`~reportgen.specs.Manifest`.
+"""Read ``experiments.toml`` into a validated :class:`~reportgen.config.specs.Manifest`.
 
-Every problem raises one :class:`~reportgen.errors.ManifestError` naming the file and the TOML key path,
+Every problem raises one :class:`~reportgen.config.errors.ManifestError` naming the file and the TOML key path,
 with a "did you mean" where a name is close to a valid one::
 
     experiments.toml: sections.compare.runs[1]: unknown run "mobilnet"; did you mean "mobilenet"?
@@ -16,11 +16,10 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
-from reportgen.errors import ManifestError
-from reportgen.grade.rubric import parse_grading
-from reportgen.params import check_params, check_value
-from reportgen.registry import did_you_mean
-from reportgen.specs import (
+from reportgen.config.errors import ManifestError
+from reportgen.config.params import check_params, check_value
+from reportgen.config.registry import did_you_mean
+from reportgen.config.specs import (
     DatasetSpec,
     Manifest,
     ReportSpec,
@@ -80,7 +79,9 @@ def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Man
             sections[sid] = replace(section, derived=tuple(derived))
     if not sections:
         raise ManifestError("the manifest has no [sections.ID] table: nothing to report", location="sections")
-    grading = parse_grading(data.get("grading", {}), runs=runs, sections=sections)
+    grading = data.get("grading", {})
+    if not isinstance(grading, dict):
+        raise ManifestError(f"expected a table, got {type(grading).__name__}", location="grading")
     return Manifest(path, sha256, report, datasets, runs, sections, grading)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from reportgen.specs import TrainConfig
+from reportgen.config.specs import TrainConfig
 
 # A mean training loss this many times chance level (ln C for C classes) counts as exploded: no loss
 # reportgen offers stays there while learning (MSE on probabilities and focal loss are bounded by it).

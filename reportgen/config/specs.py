@@ -1,7 +1,7 @@
 """The manifest as frozen dataclasses: what ``experiments.toml`` says, validated.
 
 Each field documents its meaning (nanoGPT's ``GPTConfig`` habit); the annotations are also what
-:mod:`reportgen.params` checks the TOML values against, so a field's type and bounds live in one place.
+:mod:`reportgen.config.params` checks the TOML values against, so a field's type and bounds live in one place.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from reportgen.grade.rubric import GradingSpec
-from reportgen.params import Range
+from reportgen.config.params import Range
 
 PositiveInt = Annotated[int, Range(1)]
 
@@ -105,7 +104,8 @@ class Manifest:
     datasets: dict[str, DatasetSpec]
     runs: dict[str, RunSpec]
     sections: dict[str, SectionSpec]  # in manifest order
-    grading: GradingSpec = field(default_factory=GradingSpec)  # the [grading] table: grade's setting
+    # The [grading] table as written: opaque here, checked and parsed by reportgen.grade.rubric.grading_of.
+    grading: dict[str, Any] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:

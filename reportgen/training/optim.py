@@ -6,7 +6,7 @@ import math
 
 import torch
 
-from reportgen.specs import TrainConfig
+from reportgen.config.specs import TrainConfig
 
 
 def make_optimizer(cfg: TrainConfig, params) -> torch.optim.Optimizer:

@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
-from reportgen.errors import UnknownNameError
+from reportgen.config.errors import UnknownNameError
 
 T = TypeVar("T")
 

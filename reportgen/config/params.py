@@ -3,7 +3,7 @@
 Models, datasets, losses and section types are plain functions or classes whose keyword parameters *are*
 their configuration (like nanoGPT's ``GPTConfig``): names, types and defaults come from the signature, bounds
 from ``Annotated[int, Range(1)]``. :func:`check_params` turns a TOML table into validated keyword arguments,
-raising a located :class:`~reportgen.errors.ManifestError` for an unknown key (with "did you mean"), a wrong
+raising a located :class:`~reportgen.config.errors.ManifestError` for an unknown key (with "did you mean"), a wrong
 type or a value out of range.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, get_args, get_origin, get_type_hints
 
-from reportgen.errors import ManifestError
-from reportgen.registry import did_you_mean
+from reportgen.config.errors import ManifestError
+from reportgen.config.registry import did_you_mean
 
 
 @dataclass(frozen=True)

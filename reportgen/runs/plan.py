@@ -13,9 +13,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from reportgen.errors import DataError, ManifestError
-from reportgen.registry import did_you_mean
-from reportgen.specs import Manifest, RunSpec, SectionSpec
+from reportgen.config.errors import DataError, ManifestError
+from reportgen.config.registry import did_you_mean
+from reportgen.config.specs import Manifest, RunSpec, SectionSpec
 
 #: Bump when a change to training code changes what a run produces: every cached run is then retrained.
 TRAIN_CODE_VERSION = 1
@@ -76,9 +76,9 @@ def plan_run(manifest: Manifest, run: RunSpec, seed: int) -> PlannedRun:
 
 def resolve_run(manifest: Manifest, run: RunSpec, seed: int) -> dict[str, Any]:
     """The fully resolved spec of ``run`` at ``seed`` (what its key hashes)."""
+    from reportgen.config.params import resolved_params
     from reportgen.data import DATASETS
     from reportgen.models import MODELS, SUPPLIED
-    from reportgen.params import resolved_params
 
     kind, options = dataset_of(manifest, run)
     data = load_run_data(manifest, run)

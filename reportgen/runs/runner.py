@@ -1,6 +1,6 @@
 """Get every planned run: from the cache when it holds it, trained otherwise.
 
-A run that raises is recorded as a :class:`~reportgen.run_result.RunFailure` and the others go on; a
+A run that raises is recorded as a :class:`~reportgen.training.result.RunFailure` and the others go on; a
 diverged run is cached like any finished one (retraining it would diverge again).
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-from reportgen.cache import RunCache
-from reportgen.plan import Plan, PlannedRun
-from reportgen.run_result import RunFailure, RunResult
+from reportgen.runs.cache import RunCache
+from reportgen.runs.plan import Plan, PlannedRun
+from reportgen.training.result import RunFailure, RunResult
 
 Outcome = RunResult | RunFailure
 
@@ -28,7 +28,7 @@ def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet:
              threads: int | None = None, executor: str = "local", ray_address: str | None = None) -> RunnerReport:
     """Load or train each of ``plan.runs`` once: here, in ``jobs`` local processes, or on Ray. Each finished
     training is cached as soon as it returns, so an interrupted build keeps it."""
-    from reportgen.executors import run_local, run_ray
+    from reportgen.runs.executors import run_local, run_ray
 
     report = RunnerReport()
     todo: list[PlannedRun] = []
@@ -41,7 +41,7 @@ def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet:
             todo.append(planned)
     if jobs > 1 and threads is None:
         # Fixed by the jobs asked for, not by how many runs happen to be left: the numbers depend on threads.
-        from reportgen.executors import default_threads
+        from reportgen.runs.executors import default_threads
 
         threads = default_threads(jobs)
     jobs = max(1, min(jobs, len(todo)))  # no worker processes for one run

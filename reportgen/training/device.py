@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reportgen.errors import ReportgenError
+from reportgen.config.errors import ReportgenError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reportgen.errors import CacheError
+from reportgen.config.errors import CacheError
 from reportgen.faults import checkpoint
-from reportgen.run_result import RunResult
+from reportgen.training.result import RunResult
 
 FORMAT_VERSION = 1
 _FILES = ("history.json", "arrays.npz", "weights.pt")

@@ -1,7 +1,7 @@
 """Where trainings run: in this process one after another, in a pool of local processes (``--jobs N``), or as
 Ray tasks on a cluster (``--executor ray``). Every executor runs the same task function and returns the same
-:class:`~reportgen.run_result.RunResult` (or :class:`~reportgen.run_result.RunFailure`); the driver alone writes
-the content-addressed cache, so a run trained anywhere is interchangeable with one trained here.
+:class:`~reportgen.training.result.RunResult` (or :class:`~reportgen.training.result.RunFailure`); the driver
+alone writes the content-addressed cache, so a run trained anywhere is interchangeable with one trained here.
 
 Numbers depend on the seed and on the number of CPU threads a training uses (summation order), not on where it
 ran: ``--threads`` fixes the latter (default: the machine's cores shared among the jobs).
@@ -13,9 +13,9 @@ import os
 import traceback
 from collections.abc import Callable, Iterator
 
-from reportgen.errors import ReportgenError
-from reportgen.plan import PlannedRun
-from reportgen.run_result import RunFailure, RunResult
+from reportgen.config.errors import ReportgenError
+from reportgen.runs.plan import PlannedRun
+from reportgen.training.result import RunFailure, RunResult
 
 Outcome = RunResult | RunFailure
 EXECUTORS = ("local", "ray")
@@ -28,8 +28,8 @@ def train_task(manifest, planned: PlannedRun, device: str, threads: int | None, 
     it too."""
     import torch
 
-    from reportgen import train as train_module
-    from reportgen.plan import load_run_data
+    from reportgen.runs.plan import load_run_data
+    from reportgen.training import train as train_module
 
     previous = torch.get_num_threads()
     if threads:

@@ -15,19 +15,22 @@ import platform
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from reportgen.config.errors import TrainingError
 from reportgen.data import DatasetSplits, Split
-from reportgen.epoch_control import EpochControl
-from reportgen.errors import TrainingError
 from reportgen.faults import checkpoint
-from reportgen.losses import make_loss
 from reportgen.models import build_model, count_macs, count_params
-from reportgen.optim import make_optimizer, make_scheduler
-from reportgen.plan import PlannedRun
-from reportgen.run_result import RunResult
+from reportgen.training.epoch_control import EpochControl
+from reportgen.training.losses import make_loss
+from reportgen.training.optim import make_optimizer, make_scheduler
+from reportgen.training.result import RunResult
+
+if TYPE_CHECKING:  # the plan is the layer above; training only reads a planned run's fields
+    from reportgen.runs.plan import PlannedRun
 
 # Evaluation batches: 128 is 4x cheaper per image than 1024 on the CPU (1024's activations overflow the caches;
 # benchmarks/run.py --only train), and a GPU is fed well enough by it too.
