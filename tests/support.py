@@ -12,7 +12,7 @@ import torch
 
 from reportgen.config.specs import RunSpec, TrainConfig
 from reportgen.data import load_dataset
-from reportgen.runs.plan import TRAIN_CODE_VERSION, PlannedRun, run_key
+from reportgen.runs.plan import PlannedRun, run_key, training_code_hash
 from reportgen.sections import RunGroup
 from reportgen.training.train import train
 
@@ -42,7 +42,7 @@ def train_spec(spec: RunSpec, seed: int, data=None):
     """Train ``spec`` at ``seed`` on the tiny data (or ``data``) and return the RunResult (weights included)."""
     data = data if data is not None else tiny_data(**spec.dataset_overrides)
     resolved = {"name": spec.name, "arch": spec.arch, "model": spec.model_options, "train": repr(spec.train),
-                "data": data.fingerprint, "seed": seed, "code_version": TRAIN_CODE_VERSION}
+                "data": data.fingerprint, "seed": seed, "code": training_code_hash()}
     planned = PlannedRun(spec, seed, run_key(resolved), resolved)
     return train(planned, data, torch.device("cpu"))
 

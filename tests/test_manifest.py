@@ -153,8 +153,8 @@ def test_unknown_run_key_lists_allowed(load_error, tiny_manifest_text):
         ),
         (
             "lr = 0.01",
-            'lr = 0.01\noptimizer = "rmsprop"',
-            "runs.conv.optimizer: unknown value \"rmsprop\" (one of \"adam\", \"adamw\", \"sgd\")",
+            'lr = 0.01\noptimizer = "lion"',
+            "runs.conv.optimizer: unknown value \"lion\" (one of \"adam\", \"adamw\", \"sgd\", \"rmsprop\")",
         ),
         ('label = "C2"', "label = 5", "runs.conv.label: expected string, got integer 5"),
     ],
@@ -350,6 +350,7 @@ def test_extends_merges_model_and_does_not_inherit_label(load_ok, tiny_manifest_
         arch="conv_mobilenet",
         model_options={"conv_blocks": 2, "mobilenet_blocks": 0, "channels": 8},
         train=TrainConfig(epochs=1, batch_size=32, lr=0.01),
+        base_dir=str(manifest.base_dir),
     )
     mobilenet = manifest.runs["mobilenet"]
     assert mobilenet.label == "C1+M1"

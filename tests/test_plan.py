@@ -11,7 +11,7 @@ import pytest
 from reportgen.config.errors import ManifestError
 from reportgen.config.manifest import load_manifest
 from reportgen.data.loading import clear_cache
-from reportgen.runs.plan import TRAIN_CODE_VERSION, make_plan
+from reportgen.runs.plan import make_plan, training_code_hash
 from tests.conftest import edit
 
 THIRD_RUN = '\n[runs.third]\nextends = "conv"\nlabel = "third"\nlr = 0.02\n'
@@ -47,7 +47,7 @@ def test_tiny_plan(plan_of, tiny_manifest_text):
         assert re.fullmatch(r"[0-9a-f]{20}", planned.key)
         assert planned.seed == 0
         assert planned.spec["seed"] == 0
-        assert planned.spec["code_version"] == TRAIN_CODE_VERSION
+        assert planned.spec["code"] == training_code_hash()
         assert planned.spec["dataset"]["kind"] == "mnist5k"
         assert planned.spec["dataset"]["fingerprint"]
         assert planned.spec["model"]["arch"] == "conv_mobilenet"
@@ -165,7 +165,7 @@ def test_key_is_stable_across_loads(tiny_manifest):
     [
         ("lr = 0.01", 'lr = 0.01\noptimizer = "adam"'),
         ("lr = 0.01", 'lr = 0.01\nloss = "cross_entropy"\nlabel_smoothing = 0.0\nweight_decay = 0'),
-        ("lr = 0.01", "lr = 0.01\nmomentum = 0.9"),
+        ("lr = 0.01", "lr = 0.01\nwarmup_epochs = 0\nnesterov = false\naugment = { crop = 0 }"),
         ("lr = 0.01", "lr = 1e-2"),
         ('caps_apply_to = "all"', 'caps_apply_to = "all"\nseed = 0'),  # the dataset's default seed
         ("mobilenet_blocks = 0, ", ""),  # conv_mobilenet's default, left out instead of written

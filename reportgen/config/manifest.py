@@ -20,6 +20,7 @@ from reportgen.config.errors import ManifestError
 from reportgen.config.params import check_params, check_value
 from reportgen.config.registry import did_you_mean
 from reportgen.config.specs import (
+    Augment,
     DatasetSpec,
     Manifest,
     ReportSpec,
@@ -29,7 +30,7 @@ from reportgen.config.specs import (
 )
 
 TOP_LEVEL = ("report", "datasets", "runs", "sections", "grading")
-RUN_KEYS = ("extends", "dataset", "model", "label", *(f.name for f in fields(TrainConfig)))
+RUN_KEYS = ("extends", "dataset", "model", "label", "init_from", "evaluate_on", *(f.name for f in fields(TrainConfig)))
 SECTION_KEYS = ("type", "title", "question", "marks", "runs", "notes", "number")
 # Ids become file names and HTML anchors: keep them to a safe alphabet.
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
@@ -69,7 +70,7 @@ def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Man
     if len(set(report.seeds)) != len(report.seeds):
         raise ManifestError("seeds repeat", location="report.seeds")
     datasets = {name: _dataset(name, table) for name, table in _named_tables(data, "datasets")}
-    runs = _runs(dict(_named_tables(data, "runs")), datasets)
+    runs = _runs(dict(_named_tables(data, "runs")), datasets, path.parent)
     sections = {sid: _section(sid, table, runs) for sid, table in _named_tables(data, "sections")}
     for sid, section in sections.items():
         # Section types such as sweeps make runs of their own (variations of a baseline run).
@@ -125,7 +126,7 @@ def _dataset(name: str, table: dict) -> DatasetSpec:
     return DatasetSpec(name, kind, checked)
 
 
-def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec]) -> dict[str, RunSpec]:
+def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec], base_dir: Path) -> dict[str, RunSpec]:
     """Resolve ``extends`` (a run copies its parent and overrides keys; a ``model`` table merges into the
     parent's unless it names another ``arch``), then check."""
     resolved: dict[str, dict] = {}
@@ -154,8 +155,23 @@ def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec]) -> dict[str
 
     runs = {}
     for name in tables:
-        runs[name] = _run(name, resolve(name, (name,)), datasets)
+        runs[name] = _run(name, resolve(name, (name,)), datasets, base_dir)
+    for name, run in runs.items():
+        if run.init_from is not None:
+            _check_init_from(name, runs)
     return runs
+
+
+def _check_init_from(name: str, runs: dict[str, RunSpec]) -> None:
+    where, chain = f"runs.{name}.init_from", [name]
+    source = runs[name].init_from
+    if source not in runs:
+        raise ManifestError(f'unknown run "{source}"{did_you_mean(source, runs)}', location=where)
+    while source is not None:
+        if source in chain:
+            raise ManifestError("init_from forms a cycle: " + " -> ".join((*chain, source)), location=where)
+        chain.append(source)
+        source = runs[source].init_from
 
 
 def _merge_model(parent, child):
@@ -174,9 +190,7 @@ def _model_as_table(table: dict) -> dict:
     return table
 
 
-def _run(name: str, table: dict, datasets: dict[str, DatasetSpec]) -> RunSpec:
-    from reportgen.data import DATASETS
-    from reportgen.models import MODELS, SUPPLIED
+def _run(name: str, table: dict, datasets: dict[str, DatasetSpec], base_dir: Path) -> RunSpec:
 
     where = f"runs.{name}"
     for key in table:
@@ -185,25 +199,58 @@ def _run(name: str, table: dict, datasets: dict[str, DatasetSpec]) -> RunSpec:
     for key in ("dataset", "model"):
         if key not in table:
             raise ManifestError(f'missing required key "{key}"', location=where)
-    dataset = check_value(table["dataset"], str, f"{where}.dataset")
-    if dataset not in datasets and dataset not in DATASETS:
-        hint = did_you_mean(dataset, [*datasets, *DATASETS.names()])
-        raise ManifestError(f'unknown dataset "{dataset}"{hint}', location=f"{where}.dataset")
+    dataset = _dataset_name(table["dataset"], datasets, f"{where}.dataset")
+    evaluate_on = check_value(table.get("evaluate_on", ()), list[str], f"{where}.evaluate_on")
+    for i, other in enumerate(evaluate_on):
+        _dataset_name(other, datasets, f"{where}.evaluate_on[{i}]")
+    arch, model_options = _model(table["model"], f"{where}.model", base_dir)
+    train_table = {k: v for k, v in table.items() if k not in ("extends", "dataset", "model", "label", "init_from",
+                                                                "evaluate_on")}
+    train = TrainConfig(**check_params(TrainConfig, train_table, where))
+    check_recipe(train, where)
+    label = check_value(table.get("label", name), str, f"{where}.label")
+    init_from = check_value(table["init_from"], str, f"{where}.init_from") if "init_from" in table else None
+    return RunSpec(name, label, dataset, arch, model_options, train, base_dir=str(base_dir), init_from=init_from,
+                   evaluate_on=evaluate_on)
 
-    model = table["model"]
+
+def _dataset_name(value: Any, datasets: dict[str, DatasetSpec], where: str) -> str:
+    from reportgen.data import DATASETS
+
+    name = check_value(value, str, where)
+    if name not in datasets and name not in DATASETS:
+        raise ManifestError(f'unknown dataset "{name}"{did_you_mean(name, [*datasets, *DATASETS.names()])}',
+                            location=where)
+    return name
+
+
+def _model(model: Any, where: str, base_dir: Path) -> tuple[str, dict[str, Any]]:
+    """``(arch, checked options)`` of a run's ``model`` table: a registered name or a reference to code
+    (``"models.py:Net"``, ``"torchvision.models:resnet18"``, ``"timm:NAME"``), options checked against its signature."""
+    from reportgen.config.plugins import is_reference
+    from reportgen.models import MODELS, model_callable, supplied_for
+
     if not isinstance(model, dict):
-        raise ManifestError("expected a model name or a table with an \"arch\" key", location=f"{where}.model")
+        raise ManifestError("expected a model name or a table with an \"arch\" key", location=where)
     options = dict(model)
     arch = options.pop("arch", None)
     if arch is None:
-        raise ManifestError('missing required key "arch"', location=f"{where}.model")
-    arch = check_value(arch, str, f"{where}.model.arch")
-    if arch not in MODELS:
-        raise ManifestError(MODELS.unknown_message(str(arch)), location=f"{where}.model.arch")
-    model_options = check_params(MODELS.get(arch), options, f"{where}.model", skip=SUPPLIED)
+        raise ManifestError('missing required key "arch"', location=where)
+    arch = check_value(arch, str, f"{where}.arch")
+    if not is_reference(arch):
+        if arch not in MODELS:
+            raise ManifestError(MODELS.unknown_message(str(arch)), location=f"{where}.arch")
+        return arch, check_params(MODELS.get(arch), options, where, skip=supplied_for(arch))
+    fn = model_callable(arch, base_dir, f"{where}.arch")
+    weights_file = options.pop("weights_file", None)
+    checked = check_params(fn, options, where, skip=supplied_for(arch), lenient=True)
+    if weights_file is not None:
+        checked["weights_file"] = check_value(weights_file, str, f"{where}.weights_file")
+    return arch, checked
 
-    train_table = {k: v for k, v in table.items() if k not in ("extends", "dataset", "model", "label")}
-    train = TrainConfig(**check_params(TrainConfig, train_table, where))
+
+def check_recipe(train: TrainConfig, where: str) -> None:
+    """Combinations of training keys that cannot work together, located at the key that has to change."""
     if train.label_smoothing and train.loss != "cross_entropy":
         raise ManifestError(f'applies to loss "cross_entropy" only, not "{train.loss}"',
                             location=f"{where}.label_smoothing")
@@ -215,8 +262,20 @@ def _run(name: str, table: dict, datasets: dict[str, DatasetSpec]) -> RunSpec:
                 "learning rate can ever decay",
                 location=f"{where}.plateau_patience",
             )
-    label = check_value(table.get("label", name), str, f"{where}.label")
-    return RunSpec(name, label, dataset, arch, model_options, train)
+    if train.momentum is not None and train.optimizer not in ("sgd", "rmsprop"):
+        raise ManifestError(f'applies to optimizer "sgd" or "rmsprop" only, not "{train.optimizer}"',
+                            location=f"{where}.momentum")
+    if train.nesterov and (train.optimizer != "sgd" or train.momentum == 0):
+        raise ManifestError('needs optimizer "sgd" with momentum > 0', location=f"{where}.nesterov")
+    if train.warmup_epochs:
+        if train.lr_schedule in ("plateau", "onecycle"):
+            raise ManifestError(f'cannot be combined with lr_schedule "{train.lr_schedule}"'
+                                + (" (it warms up by itself)" if train.lr_schedule == "onecycle" else ""),
+                                location=f"{where}.warmup_epochs")
+        if train.warmup_epochs >= train.epochs:
+            raise ManifestError(f"must be below epochs (= {train.epochs})", location=f"{where}.warmup_epochs")
+    if train.augment is not None:
+        check_params(Augment, train.augment, f"{where}.augment")
 
 
 def _section(sid: str, table: dict, runs: dict[str, RunSpec]) -> SectionSpec:

@@ -9,6 +9,7 @@ type or a value out of range.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import types
 import typing
@@ -149,10 +150,19 @@ def check_value(value: Any, tp: Any, where: str) -> Any:
     raise TypeError(f"check_value cannot check {tp!r}")  # a programming error, not a user error
 
 
-def parameters(fn: Callable[..., Any], skip: Iterable[str] = ()) -> dict[str, tuple[Any, Any]]:
+def parameters(fn: Callable[..., Any], skip: Iterable[str] = (), *, lenient: bool = False
+               ) -> dict[str, tuple[Any, Any]]:
     """``{name: (annotation, default)}`` for ``fn``'s keyword parameters (``inspect.Parameter.empty`` if
-    required), leaving out ``skip`` (the arguments reportgen supplies itself, such as ``num_classes``)."""
-    hints = get_type_hints(fn, include_extras=True)
+    required), leaving out ``skip`` (the arguments reportgen supplies itself, such as ``num_classes``).
+    ``lenient`` (a user's code): annotations that cannot be resolved count as ``Any``."""
+    try:
+        # A plain class's parameters are its __init__'s; a dataclass's annotations are its fields.
+        plain_class = inspect.isclass(fn) and not dataclasses.is_dataclass(fn)
+        hints = get_type_hints(fn.__init__ if plain_class else fn, include_extras=True)
+    except Exception:  # noqa: BLE001 - a user's forward reference or a typo in an annotation
+        if not lenient:
+            raise
+        hints = {}
     out = {}
     for name, p in inspect.signature(fn).parameters.items():
         if name in skip or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or name == "self":
@@ -162,24 +172,45 @@ def parameters(fn: Callable[..., Any], skip: Iterable[str] = ()) -> dict[str, tu
 
 
 def check_params(
-    fn: Callable[..., Any], table: dict[str, Any], where: str, *, skip: Iterable[str] = ()
+    fn: Callable[..., Any], table: dict[str, Any], where: str, *, skip: Iterable[str] = (), lenient: bool = False
 ) -> dict[str, Any]:
     """Validate ``table`` against ``fn``'s keyword parameters; return the checked keyword arguments.
 
     Missing optional keys are left out (the function's default applies); a missing required key, an
-    unknown key or a bad value raises :class:`ManifestError` located at ``where.key``.
+    unknown key or a bad value raises :class:`ManifestError` located at ``where.key``. ``lenient`` is for a
+    user's or a library's code: a callable taking ``**kwargs`` accepts any key (it passes them on), and an
+    annotation this module cannot check (``nn.Module``, a custom class) accepts any value.
     """
-    spec = parameters(fn, skip)
+    spec = parameters(fn, skip, lenient=lenient)
+    var_kw = lenient and _takes_var_keyword(fn)
     out: dict[str, Any] = {}
     for key, value in table.items():
+        if key in tuple(skip) and lenient:
+            raise ManifestError(f'"{key}" is supplied by reportgen from the dataset; leave it out',
+                                location=_join(where, key))
         if key not in spec:
+            if var_kw:
+                out[key] = value
+                continue
             hint = did_you_mean(key, spec) or (f" (allowed: {', '.join(spec)})" if spec else "")
             raise ManifestError(f'unknown key "{key}"{hint}', location=_join(where, key))
-        out[key] = check_value(value, spec[key][0], _join(where, key))
+        try:
+            out[key] = check_value(value, spec[key][0], _join(where, key))
+        except TypeError:
+            if not lenient:
+                raise
+            out[key] = value
     for key, (_, default) in spec.items():
         if default is inspect.Parameter.empty and key not in out:
             raise ManifestError(f'missing required key "{key}"', location=where)
     return out
+
+
+def _takes_var_keyword(fn: Callable[..., Any]) -> bool:
+    try:
+        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return True
 
 
 def resolved_params(fn: Callable[..., Any], kwargs: dict[str, Any], *, skip: Iterable[str] = ()) -> dict:

@@ -35,13 +35,17 @@ class TrainConfig:
     epochs: PositiveInt = 5
     batch_size: PositiveInt = 64
     lr: Annotated[float, Range(0, 10.0, open_low=True)] = 1e-3  # learning rate
-    optimizer: Literal["adam", "adamw", "sgd"] = "adam"
-    lr_schedule: Literal["constant", "cosine", "plateau"] = "constant"  # cosine: anneal to 0 over the run
+    optimizer: Literal["adam", "adamw", "sgd", "rmsprop"] = "adam"
+    # cosine: anneal to 0 over the run; onecycle: Smith's one-cycle (warm up to lr over 30 % of the steps, then anneal)
+    lr_schedule: Literal["constant", "cosine", "plateau", "onecycle"] = "constant"
+    warmup_epochs: Annotated[int, Range(0)] = 0  # the rate rises linearly from lr/steps to lr over these epochs
     plateau_patience: PositiveInt = 2  # plateau: epochs without a better validation loss before decaying
     plateau_factor: Annotated[float, Range(0, 0.99, open_low=True)] = 0.5  # plateau: lr *= factor
     early_stopping: PositiveInt | None = None  # stop after this many epochs without a better validation loss
     feature_snapshots: list[PositiveInt] = ()  # epochs after which test-set features are kept (for t-SNE)
-    momentum: Annotated[float, Range(0, 1)] = 0.9  # sgd only
+    momentum: Annotated[float, Range(0, 1)] | None = None  # sgd and rmsprop; unset: 0.9 for sgd, 0 for rmsprop
+    nesterov: bool = False  # sgd with momentum only
+    grad_clip: Annotated[float, Range(0, open_low=True)] | None = None  # clip the gradients' global L2 norm to this
     weight_decay: Annotated[float, Range(0, 1)] = 0.0
     loss: Literal["cross_entropy", "focal", "nll", "mse"] = "cross_entropy"
     label_smoothing: Annotated[float, Range(0, 0.99)] = 0.0  # cross_entropy only
@@ -49,6 +53,20 @@ class TrainConfig:
     # bfloat16: forward and loss under autocast (1.4-1.5x faster on CPUs with AVX-512 bf16, more on GPUs); the
     # numbers then differ from float32 ones, so float32 stays the reproducible default.
     precision: Literal["float32", "bfloat16"] = "float32"
+    # On-device augmentation of training batches only (reportgen.training.augment.Augment's keys), seeded per run.
+    augment: dict[str, Any] | None = None
+    freeze: list[str] = ()  # parameters whose names start with one of these are not trained (transfer learning)
+
+
+@dataclass(frozen=True)
+class Augment:
+    """The ``augment`` table of a run: which random transformations each training batch gets. All off by default."""
+
+    crop: Annotated[int, Range(0)] = 0  # random crop after this much zero padding on each side, in pixels (<= H/2)
+    hflip: bool = False  # mirror left-right with probability 0.5
+    rotate: Annotated[float, Range(0, 180)] = 0.0  # rotate uniformly in [-rotate, +rotate] degrees; bilinear
+    erase: Annotated[float, Range(0, 1)] = 0.0  # probability of erasing a random rectangle (to the mean colour)
+    jitter: Annotated[float, Range(0, 1)] = 0.0  # brightness, contrast (and saturation) factors in [1-j, 1+j]
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,9 @@ class RunSpec:
     model_options: dict[str, Any]
     train: TrainConfig
     dataset_overrides: dict[str, Any] = field(default_factory=dict)  # e.g. a sweep's other split
+    base_dir: str = ""  # the manifest's folder: a model reference's file ("models.py:Net") is relative to it
+    init_from: str | None = None  # start from this run's trained weights (same seed); a new head if classes differ
+    evaluate_on: tuple[str, ...] = ()  # other datasets (same classes) whose test sets this run is also evaluated on
 
 
 @dataclass(frozen=True)

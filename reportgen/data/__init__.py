@@ -5,7 +5,14 @@ Importing this package imports every kind module, so that every kind is register
 
 from __future__ import annotations
 
-from reportgen.data import imagefolder, lines, mnist5k, torchvision_data  # noqa: F401  (registers the kinds)
+from reportgen.data import (  # noqa: F401  (registers the kinds)
+    image_folder,
+    imagefolder,
+    lines,
+    mnist5k,
+    python_loader,
+    torchvision_data,
+)
 from reportgen.data.base import DATASETS, DatasetSplits, Split
 from reportgen.data.loading import load_dataset
 

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import csv as csvlib
 from pathlib import Path
-from typing import Annotated
 
 from reportgen.config.errors import DataError
-from reportgen.config.params import Length, Range
 from reportgen.config.registry import did_you_mean
 from reportgen.data.base import DATASETS, DatasetSplits, Split
+from reportgen.data.images import ImageSize, check_image_size, open_images, stack_images
 from reportgen.data.options import Caps, CapsApplyTo, Fractions, check_fractions
 
 
@@ -70,7 +69,7 @@ def imagefolder_csv(
     label_column: str | None = None,
     split: Fractions = (0.6, 0.2, 0.2),
     grayscale: bool | None = None,
-    image_size: Annotated[list[Annotated[int, Range(1)]], Length(2, "[height, width]")] | None = None,
+    image_size: ImageSize = None,
     class_caps: Caps = None,
     caps_apply_to: CapsApplyTo = "train",
     seed: int = 0,
@@ -81,53 +80,28 @@ def imagefolder_csv(
     1 or 3 channels (default: 1 if every image is grayscale). ``image_size = [H, W]`` resizes every image;
     without it, all images must have the same size.
     """
-    import numpy as np
     import torch
-    from PIL import Image, UnidentifiedImageError
 
     from reportgen.data.split import split_and_cap
 
     fractions = check_fractions(split)
-    if image_size is not None and (len(image_size) != 2 or min(image_size) < 1):
-        raise DataError(f"image_size: expected [height, width] of positive integers, got {list(image_size)}")
+    check_image_size(image_size)
     folder = Path(base_dir) / root
     if not folder.is_dir():
         raise DataError(f"image folder {root} not found (looked for {folder})")
     rows = _read_rows(Path(base_dir) / csv, Path(csv).name, file_column, label_column)
     shown_csv, shown_root = Path(csv).name, root.rstrip("/") + "/"
 
-    images = []
-    for line, file, _ in rows:
-        path = folder / file
-        if not path.is_file():
+    images, places = [], [(f"{shown_csv}:{line}", file) for line, file, _ in rows]
+    for (line, file, _), place in zip(rows, places, strict=True):
+        if not (folder / file).is_file():
             raise DataError(f'{shown_csv}:{line}: image "{file}" not found under {shown_root}')
-        try:
-            with Image.open(path) as im:
-                im.load()
-                images.append(im)
-        except (UnidentifiedImageError, OSError) as err:
-            raise DataError(f'{shown_csv}:{line}: cannot read image "{file}": {err}') from None
-    gray = all(im.mode in ("L", "1") for im in images) if grayscale is None else grayscale
-
-    arrays, first_size = [], None
-    for (line, file, _), im in zip(rows, images, strict=True):
-        im = im.convert("L" if gray else "RGB")
-        if image_size is not None:
-            im = im.resize((image_size[1], image_size[0]), Image.Resampling.BILINEAR)  # PIL wants (W, H)
-        elif first_size is None:
-            first_size = im.size
-        elif im.size != first_size:
-            raise DataError(
-                f'{shown_csv}:{line}: image "{file}" is {im.size[1]}x{im.size[0]} (HxW) but earlier images '
-                f"are {first_size[1]}x{first_size[0]}; set image_size = [H, W] to resize them all"
-            )
-        arrays.append(np.asarray(im, dtype=np.uint8))
-    x = torch.from_numpy(np.stack(arrays))
-    x = x.unsqueeze(1) if gray else x.permute(0, 3, 1, 2)  # (N, H, W) or (N, H, W, 3) -> (N, C, H, W)
+        images += open_images([folder / file], [place])
+    x = stack_images(images, places, grayscale, image_size)
 
     classes = tuple(_sorted_labels({label for _, _, label in rows}))
     index = {name: i for i, name in enumerate(classes)}
     y = torch.tensor([index[label] for _, _, label in rows], dtype=torch.int64)
-    full = Split(x.contiguous(), y)
+    full = Split(x, y)
     train, val, test = split_and_cap(full, fractions, class_caps, caps_apply_to, classes, seed)
     return DatasetSplits(train, val, test, classes)

@@ -23,11 +23,14 @@ COLOURS = {
     "act": "#8fcf8f",
     "pool": "#b49fd8",
     "reshape": "#f2f2f2",
+    "attention": "#d97a9a",
+    "product": "#e0b0c0",
+    "param": "#cccccc",
     "other": "#e6d58f",
 }
 NAMES = {"input": "input", "conv": "convolution", "linear": "linear", "norm": "normalisation", "act": "activation",
-         "pool": "pooling", "reshape": "reshape",
-         "other": "other"}
+         "pool": "pooling", "reshape": "reshape", "attention": "attention", "product": "matrix product",
+         "param": "parameter", "other": "other"}
 ROTATE_ABOVE = 8  # more boxes than this: labels are turned 90° so they fit side by side
 
 

@@ -173,7 +173,9 @@ def plot_feature_maps(entry: dict[str, Any]):
         axes["image"].set_title(f"test image {entry['image_index']}\ntrue {entry['true']}, pred {entry['pred']}")
         plot_maps(maps, ax=axes["maps"])
         c, h, w = entry["before_shape"]
-        axes["maps"].set_title(f"before pooling: {_of(len(maps), c)} maps, {h} × {w}")
+        source = entry.get("maps_source")
+        when = f"{source} output" if source else "before pooling"
+        axes["maps"].set_title(f"{when}: {_of(len(maps), c)} maps, {h} × {w}")
         fig.colorbar(axes["maps"].images[0], ax=axes["maps"], shrink=0.9).set_label("activation")
         if has_after:
             ax = axes["after"]
@@ -181,7 +183,7 @@ def plot_feature_maps(entry: dict[str, Any]):
             ax.set_xlim(-0.6, len(entry["after"]) - 0.4)
             ax.set_xlabel("channel")
             ax.set_ylabel("mean activation")
-            ax.set_title("after global average pooling")
+            ax.set_title(f"after {entry.get('pooling') or 'global average pooling'}")
     return fig
 
 

@@ -24,6 +24,26 @@ MODELS: Registry = Registry("model")
 
 #: Arguments reportgen supplies to every model builder itself (never written in a manifest).
 SUPPLIED = ("input_shape", "num_classes")
+#: What reportgen passes to a user's model, torchvision's or timm's when the callable accepts it: the class count
+#: (torchvision's and timm's ``num_classes``), the input's ``(C, H, W)`` and its channels (timm's ``in_chans``).
+SUPPLIED_EXTERNAL = ("num_classes", "input_shape", "in_chans", "in_channels")
+
+
+def model_callable(arch: str, base_dir=None, where: str = ""):
+    """What builds ``arch``: a registered builder, or the class or function a reference names (``"models.py:Net"``,
+    ``"torchvision.models:resnet18"``, ``"timm:vit_tiny_patch16_224"``; files relative to ``base_dir``)."""
+    from reportgen.config.plugins import is_reference, parse_reference, resolve
+
+    if is_reference(arch):
+        return resolve(parse_reference(arch, where), base_dir or ".", where)
+    return MODELS.get(arch)
+
+
+def supplied_for(arch: str) -> tuple[str, ...]:
+    """The keyword arguments reportgen supplies to ``arch``'s builder (never written in a manifest)."""
+    from reportgen.config.plugins import is_reference
+
+    return SUPPLIED_EXTERNAL if is_reference(arch) else SUPPLIED
 
 # Names this module used to define, now in modules that import torch: loaded on first use (PEP 562).
 _MOVED = {

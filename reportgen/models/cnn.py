@@ -20,8 +20,8 @@ from collections import OrderedDict
 from typing import Annotated, Literal
 
 from reportgen.config.errors import ManifestError
-from reportgen.models.base import MODELS
 from reportgen.config.params import Range
+from reportgen.models.base import MODELS
 
 
 def max_pools(height: int, width: int) -> int:
@@ -41,7 +41,7 @@ def cnn(
     filters: list[Annotated[int, Range(1)]] = (32, 64),
     kernel_size: Annotated[int, Range(1, 11)] = 3,
     batchnorm: bool = True,
-    dropout: Annotated[float, Range(0, 0.95)] = 0.0,
+    dropout: Annotated[float, Range(0, 1)] = 0.0,
     fc: list[Annotated[int, Range(1)]] = (128,),
     activation: Literal["relu", "gelu", "tanh", "sigmoid", "leaky_relu", "elu"] = "relu",
 ):  # -> Classifier (see models/base.py on why builders carry no return annotation)

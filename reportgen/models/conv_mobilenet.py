@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from typing import Annotated
 
 from reportgen.config.errors import ManifestError
-from reportgen.models.base import MODELS
 from reportgen.config.params import Range
+from reportgen.models.base import MODELS
 
 #: Blocks that halve the feature map by default (28 → 14 → 7 on MNIST, as in the handout).
 DOWNSAMPLE_AT = (1, 2)

@@ -11,9 +11,9 @@ from collections import OrderedDict
 from typing import Annotated
 
 from reportgen.config.errors import ManifestError
+from reportgen.config.params import Range
 from reportgen.models.base import MODELS
 from reportgen.models.cnn import max_pools
-from reportgen.config.params import Range
 
 
 @MODELS.register("conv7x7_fc")
@@ -46,7 +46,7 @@ def bottleneck_cnn(
     input_shape: tuple[int, int, int],
     num_classes: int,
     widths: list[Annotated[int, Range(1)]] = (64, 16, 64, 16, 96),
-    dropout: Annotated[float, Range(0, 0.95)] = 0.2,
+    dropout: Annotated[float, Range(0, 1)] = 0.2,
 ):  # -> Classifier (see models/base.py on why builders carry no return annotation)
     """CS-671 model 1.2.2: 3×3 convolutions alternating with 1×1 "bottleneck" convolutions that shrink the depth.
 

@@ -6,8 +6,8 @@ from collections import OrderedDict
 from typing import Annotated, Literal
 
 from reportgen.config.errors import ManifestError
-from reportgen.models.base import MODELS
 from reportgen.config.params import Range
+from reportgen.models.base import MODELS
 
 
 @MODELS.register("mlp")
@@ -16,7 +16,7 @@ def mlp(
     input_shape: tuple[int, int, int],
     num_classes: int,
     hidden: list[Annotated[int, Range(1)]] = (256, 128),
-    dropout: Annotated[float, Range(0, 0.95)] = 0.0,
+    dropout: Annotated[float, Range(0, 1)] = 0.0,
     activation: Literal["relu", "gelu", "tanh", "sigmoid", "leaky_relu", "elu"] = "relu",
     batchnorm: bool = False,
 ):  # -> Classifier (see models/base.py on why builders carry no return annotation)

@@ -94,6 +94,11 @@ class RunCache:
             with np.load(entry / "arrays.npz") as arrays:
                 test_true, test_prob, test_features = (arrays[k] for k in ("test_true", "test_prob", "test_features"))
                 snapshots = {int(k.split("_")[1]): arrays[k] for k in arrays.files if k.startswith("snapshot_")}
+                extra: dict[str, dict] = {}
+                for k in arrays.files:  # "extra__<dataset>__true" / "extra__<dataset>__prob"
+                    if k.startswith("extra__"):
+                        name, part = k[len("extra__"):].rsplit("__", 1)
+                        extra.setdefault(name, {})[part] = arrays[k]
             state_dict = None
             if weights:
                 import torch
@@ -119,6 +124,8 @@ class RunCache:
             events=meta.get("events", []),
             feature_snapshots=snapshots,
             state_dict=state_dict,
+            extra_tests=extra,
+            notes=meta.get("notes", []),
         )
 
     def save(self, result: RunResult) -> Path:
@@ -134,6 +141,8 @@ class RunCache:
         try:
             (tmp / "history.json").write_text(json.dumps(result.history))
             snapshots = {f"snapshot_{epoch}": f for epoch, f in result.feature_snapshots.items()}
+            snapshots.update({f"extra__{name}__{part}": a for name, parts in result.extra_tests.items()
+                              for part, a in parts.items()})
             np.savez(tmp / "arrays.npz", test_true=result.test_true, test_prob=result.test_prob,
                      test_features=result.test_features, **snapshots)
             checkpoint("cache-write")  # half an entry on disk, under its temporary name
@@ -150,6 +159,7 @@ class RunCache:
                 "reason": result.reason,
                 "provenance": result.provenance,
                 "events": result.events,
+                "notes": result.notes,
                 "sha256": {name: _sha256(tmp / name) for name in _FILES},
             }
             # meta.json last: an entry counts as present only once it exists.

@@ -21,14 +21,16 @@ Outcome = RunResult | RunFailure
 EXECUTORS = ("local", "ray")
 
 
-def train_task(manifest, planned: PlannedRun, device: str, threads: int | None, on_epoch: Callable | None = None
-               ) -> Outcome:
+def train_task(manifest, planned: PlannedRun, device: str, threads: int | None, on_epoch: Callable | None = None,
+               init_state: dict | None = None) -> Outcome:
     """Load the run's data and train it with ``threads`` CPU threads; any error becomes a RunFailure naming its
-    cause (one failing run must not sink the build). Top-level and picklable: worker processes and Ray tasks run
-    it too."""
+    cause, at the user's file and line when the error came from their code (one failing run must not sink the
+    build). Top-level and picklable: worker processes and Ray tasks run it too. ``init_state``: the weights of
+    the run this one starts from (``init_from``), loaded by the driver from the cache."""
     import torch
 
-    from reportgen.runs.plan import load_run_data
+    from reportgen.config.plugins import user_frame
+    from reportgen.runs.plan import extra_test_data, load_run_data
     from reportgen.training import train as train_module
 
     previous = torch.get_num_threads()
@@ -36,12 +38,17 @@ def train_task(manifest, planned: PlannedRun, device: str, threads: int | None, 
         torch.set_num_threads(threads)
     try:
         data = load_run_data(manifest, planned.run)
-        return train_module.train(planned, data, torch.device(device), on_epoch=on_epoch)
+        extra = {name: extra_test_data(manifest, planned.run, name)[0] for name in planned.run.evaluate_on}
+        return train_module.train(planned, data, torch.device(device), on_epoch=on_epoch, init_state=init_state,
+                                  extra_tests=extra)
     except ReportgenError as err:
         return RunFailure(planned.key, planned.spec, str(err))
     except Exception as err:  # noqa: BLE001
-        last = traceback.extract_tb(err.__traceback__)[-1]
-        reason = f"{type(err).__name__}: {err} (at {last.filename.rsplit('/', 1)[-1]}:{last.lineno})"
+        where = user_frame(err)
+        if where == "(unknown place)":
+            last = traceback.extract_tb(err.__traceback__)[-1]
+            where = f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+        reason = f"{type(err).__name__}: {err} (at {where})"
         return RunFailure(planned.key, planned.spec, reason)
     finally:
         torch.set_num_threads(previous)
@@ -53,14 +60,15 @@ def default_threads(jobs: int) -> int:
 
 
 def run_local(manifest, todo: list[PlannedRun], device: str, jobs: int, threads: int | None,
-              on_epoch: Callable | None = None, on_start: Callable | None = None
+              on_epoch: Callable | None = None, on_start: Callable | None = None, init_states: dict | None = None
               ) -> Iterator[tuple[PlannedRun, Outcome]]:
     """Train ``todo`` here (``jobs == 1``) or in ``jobs`` worker processes; yield each outcome as it finishes."""
+    init = init_states or {}
     if jobs <= 1:
         for planned in todo:
             if on_start is not None:
                 on_start(planned)
-            yield planned, train_task(manifest, planned, device, threads, on_epoch)
+            yield planned, train_task(manifest, planned, device, threads, on_epoch, init.get(planned.key))
         return
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -68,7 +76,8 @@ def run_local(manifest, todo: list[PlannedRun], device: str, jobs: int, threads:
     # spawn, not fork: a forked child inherits torch's thread pools mid-state and can hang.
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
     try:
-        pending = {pool.submit(train_task, manifest, p, device, threads or default_threads(jobs)): p for p in todo}
+        pending = {pool.submit(train_task, manifest, p, device, threads or default_threads(jobs), None,
+                               init.get(p.key)): p for p in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -83,8 +92,8 @@ def run_local(manifest, todo: list[PlannedRun], device: str, jobs: int, threads:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def run_ray(manifest, todo: list[PlannedRun], device: str, threads: int | None, address: str | None
-            ) -> Iterator[tuple[PlannedRun, Outcome]]:
+def run_ray(manifest, todo: list[PlannedRun], device: str, threads: int | None, address: str | None,
+            init_states: dict | None = None) -> Iterator[tuple[PlannedRun, Outcome]]:
     """Each run a Ray task (one GPU each when the device is CUDA); outcomes as they finish. Ctrl-C cancels the
     outstanding tasks; the finished ones have been yielded (and cached by the driver)."""
     try:
@@ -99,7 +108,8 @@ def run_ray(manifest, todo: list[PlannedRun], device: str, threads: int | None, 
             raise ReportgenError(f"--ray-address {address}: cannot connect to a Ray cluster ({err})") from None
     cpus = threads or 1
     remote = ray.remote(num_cpus=cpus, num_gpus=1 if device.startswith("cuda") else 0, max_retries=0)(train_task)
-    pending = {remote.remote(manifest, p, device, cpus): p for p in todo}
+    init = init_states or {}
+    pending = {remote.remote(manifest, p, device, cpus, None, init.get(p.key)): p for p in todo}
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)

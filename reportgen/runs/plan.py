@@ -1,9 +1,11 @@
 """From a manifest (and an optional ``--section`` filter) to the sections to build and the unique runs.
 
-A run's identity is a hash of its fully resolved spec — model with every default filled in, dataset kind,
-options and content fingerprint, training configuration, seed and :data:`TRAIN_CODE_VERSION` — so two
-sections (or two differently named runs) asking for the same configuration share one training, and any
-change that could change the numbers changes the key.
+A run's identity is a hash of its fully resolved spec — model with every default filled in (or, for a user's
+model, the content hash of its file or its package's version), dataset kind, options and content fingerprint,
+training configuration, seed, the key of the run it starts from (``init_from``), the datasets it is also evaluated
+on, and the hash of reportgen's own training and model code — so two sections (or two differently named runs)
+asking for the same configuration share one training, and any change that could change the numbers changes the key
+(editing ``models.py`` retrains exactly the runs that use it).
 """
 
 from __future__ import annotations
@@ -11,14 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from reportgen.config.errors import DataError, ManifestError
+from reportgen.config.params import resolved_params
 from reportgen.config.registry import did_you_mean
 from reportgen.config.specs import Manifest, RunSpec, SectionSpec
 
-#: Bump when a change to training code changes what a run produces: every cached run is then retrained.
-TRAIN_CODE_VERSION = 1
+#: The folders of reportgen's code whose source decides what a training produces (hashed into every key).
+TRAINING_CODE = ("training", "models")
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class PlannedRun:
     seed: int
     key: str  # content hash of ``spec``; the cache entry's name
     spec: dict[str, Any]  # the fully resolved, JSON-able spec
+    init_from: str | None = None  # key of the planned run whose trained weights this one starts from
 
     @property
     def title(self) -> str:
@@ -48,7 +53,8 @@ class Plan:
 
 
 def make_plan(manifest: Manifest, only: list[str] | None = None) -> Plan:
-    """The sections to build (all, or those named in ``only``) and the unique runs they need."""
+    """The sections to build (all, or those named in ``only``) and the unique runs they need (a run that another
+    starts from, ``init_from``, is planned before it even when no section shows it)."""
     if only:
         for sid in only:
             if sid not in manifest.sections:
@@ -59,31 +65,49 @@ def make_plan(manifest: Manifest, only: list[str] | None = None) -> Plan:
     else:
         sections = tuple(manifest.sections.values())
     names = list(dict.fromkeys(name for s in sections for name in s.all_runs))
-    by_name = {
-        name: tuple(plan_run(manifest, manifest.runs[name], seed) for seed in manifest.report.seeds)
-        for name in names
-    }
+    by_name: dict[str, tuple[PlannedRun, ...]] = {}
+
+    def planned(name: str) -> tuple[PlannedRun, ...]:
+        if name not in by_name:
+            run = manifest.runs[name]
+            sources = planned(run.init_from) if run.init_from else (None,) * len(manifest.report.seeds)
+            by_name[name] = tuple(plan_run(manifest, run, seed, source)
+                                  for seed, source in zip(manifest.report.seeds, sources, strict=True))
+        return by_name[name]
+
+    for name in names:
+        planned(name)
     unique: dict[str, PlannedRun] = {}
-    for planned in (p for runs in by_name.values() for p in runs):
-        unique.setdefault(planned.key, planned)
-    return Plan(manifest, sections, tuple(unique.values()), by_name)
+    for p in sorted((p for runs in by_name.values() for p in runs), key=_depth(by_name)):
+        unique.setdefault(p.key, p)
+    return Plan(manifest, sections, tuple(unique.values()), {n: by_name[n] for n in names})
 
 
-def plan_run(manifest: Manifest, run: RunSpec, seed: int) -> PlannedRun:
+def _depth(by_name: dict[str, tuple[PlannedRun, ...]]):
+    """Sort key: how many ``init_from`` steps lead to a run (sources first; a stable sort keeps first-needed order)."""
+    keys = {p.key: p for runs in by_name.values() for p in runs}
+
+    def depth(p: PlannedRun) -> int:
+        return 0 if p.init_from is None else 1 + depth(keys[p.init_from])
+
+    return depth
+
+
+def plan_run(manifest: Manifest, run: RunSpec, seed: int, source: PlannedRun | None = None) -> PlannedRun:
     spec = resolve_run(manifest, run, seed)
-    return PlannedRun(run, seed, run_key(spec), spec)
+    if source is not None:
+        spec["init_from"] = {"run": source.run.name, "key": source.key, "freeze": list(run.train.freeze)}
+    return PlannedRun(run, seed, run_key(spec), spec, source.key if source is not None else None)
 
 
 def resolve_run(manifest: Manifest, run: RunSpec, seed: int) -> dict[str, Any]:
     """The fully resolved spec of ``run`` at ``seed`` (what its key hashes)."""
-    from reportgen.config.params import resolved_params
     from reportgen.data import DATASETS
-    from reportgen.models import MODELS, SUPPLIED
 
     kind, options = dataset_of(manifest, run)
     data = load_run_data(manifest, run)
-    return {
-        "model": {"arch": run.arch, **resolved_params(MODELS.get(run.arch), run.model_options, skip=SUPPLIED)},
+    spec = {
+        "model": model_key(run),
         "dataset": {
             "kind": kind,
             **resolved_params(DATASETS.get(kind), options, skip=("base_dir",)),
@@ -91,14 +115,84 @@ def resolve_run(manifest: Manifest, run: RunSpec, seed: int) -> dict[str, Any]:
         },
         "train": _train_key(run),
         "seed": seed,
-        "code_version": TRAIN_CODE_VERSION,
+        "code": training_code_hash(),
     }
+    if run.evaluate_on:
+        spec["evaluate_on"] = {name: extra_test_data(manifest, run, name)[1].fingerprint for name in run.evaluate_on}
+    return spec
+
+
+def model_key(run: RunSpec) -> dict[str, Any]:
+    """The model part of a run's key: a built-in with every default filled in, or a reference to a user's code with
+    its options and the code's fingerprint (its file's content hash, or its package's version)."""
+    from reportgen.config.plugins import fingerprint, is_reference, parse_reference
+    from reportgen.models import MODELS, SUPPLIED
+
+    if not is_reference(run.arch):
+        return {"arch": run.arch, **resolved_params(MODELS.get(run.arch), run.model_options, skip=SUPPLIED)}
+    ref = parse_reference(run.arch, f"runs.{run.name}.model.arch")
+    code = fingerprint(ref, Path(run.base_dir))
+    options = {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(run.model_options.items())}
+    if "weights_file" in options:
+        options["weights_file"] = hashlib.sha256((Path(run.base_dir) / options["weights_file"]).read_bytes()
+                                                 ).hexdigest()[:16]
+    return {"arch": run.arch, "code": code, **options}
+
+
+_CODE_HASH: list[str] = []
+
+
+def training_code_hash() -> str:
+    """SHA-256 (16 hex digits) of the source of reportgen's training and model code: a change to the trainer retrains
+    every run, with no version number to forget to bump."""
+    if not _CODE_HASH:
+        root = Path(__file__).resolve().parents[1]
+        h = hashlib.sha256()
+        for folder in TRAINING_CODE:
+            for path in sorted((root / folder).rglob("*.py")):
+                h.update(str(path.relative_to(root)).encode())
+                h.update(path.read_bytes())
+        _CODE_HASH.append(h.hexdigest()[:16])
+    return _CODE_HASH[0]
+
+
+def extra_test_data(manifest: Manifest, run: RunSpec, name: str):
+    """``(test split, its DatasetSplits)`` of the dataset ``name`` a run is also evaluated on; its classes and image
+    shape must be the run's own (an error naming both datasets otherwise)."""
+    from reportgen.data import load_dataset
+
+    own = load_run_data(manifest, run)
+    spec = manifest.datasets.get(name)
+    kind, options = (spec.kind, spec.options) if spec is not None else (name, {})
+    try:
+        other = load_dataset(kind, options, manifest.base_dir)
+    except DataError as err:
+        raise DataError(f"{manifest.path.name}: runs.{run.name}.evaluate_on: {name}: {err}") from None
+    where = f"{manifest.path.name}: runs.{run.name}.evaluate_on"
+    if tuple(other.classes) != tuple(own.classes):
+        raise DataError(f'{where}: dataset "{name}" has classes {_classes(other.classes)} but the run trains on '
+                        f'"{run.dataset}" with {_classes(own.classes)}; evaluation needs the same classes')
+    if other.input_shape != own.input_shape:
+        raise DataError(f'{where}: dataset "{name}" has images of shape {other.input_shape} but "{run.dataset}" has '
+                        f"{own.input_shape}")
+    return other.test, other
+
+
+def _classes(names) -> str:
+    shown = ", ".join(str(c) for c in list(names)[:5])
+    return f"[{shown}{', …' if len(names) > 5 else ''}] ({len(names)})"
 
 
 def _train_key(run: RunSpec) -> dict[str, Any]:
+    from reportgen.config.specs import Augment
+
     train = asdict(run.train)
     if train.get("precision") == "float32":
         del train["precision"]  # the default, and the key every run had before precision was a choice
+    # Augmentation options at their defaults change nothing: {} , { crop = 0 } and no table share one key.
+    defaults = asdict(Augment())
+    augment = {k: v for k, v in (train.get("augment") or {}).items() if defaults.get(k, object()) != v}
+    train["augment"] = augment or None
     return train
 
 

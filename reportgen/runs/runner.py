@@ -46,22 +46,52 @@ def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet:
         threads = default_threads(jobs)
     jobs = max(1, min(jobs, len(todo)))  # no worker processes for one run
     progress = _Progress(len(todo), quiet, per_epoch=executor == "local" and jobs <= 1)
-    if executor == "ray":
-        finished = run_ray(plan.manifest, todo, str(device), threads, ray_address)
-    else:
-        finished = run_local(plan.manifest, todo, str(device), jobs, threads, on_epoch=progress.epoch,
-                             on_start=progress.start)
-    for planned, outcome in finished:
-        if isinstance(outcome, RunResult):  # diverged ones too: retraining would diverge again
-            cache.save(outcome)
-            report.trained.append(planned.key)
-        if not outcome.ok:
-            report.failed.append(planned.key)
-            progress.note(f"{planned.title}: {outcome.status}: {outcome.reason}")
-        report.outcomes[planned.key] = outcome
-        progress.finish()
+    # Runs that start from another's weights (init_from) wait for it: the plan lists sources first, so each wave
+    # is the runs whose sources are done (one wave when nothing uses init_from).
+    while todo:
+        wave = [p for p in todo if p.init_from is None or p.init_from in report.outcomes]
+        todo = [p for p in todo if p not in wave]
+        init_states, ready = {}, []
+        for planned in wave:
+            source = report.outcomes.get(planned.init_from) if planned.init_from else None
+            if planned.init_from is None:
+                ready.append(planned)
+            elif not source.ok:
+                why = f"init_from: the run it starts from did not finish ({source.status}: {source.reason})"
+                _record(report, progress, planned, RunFailure(planned.key, planned.spec, why), cache)
+            else:
+                state = source.state_dict if source.state_dict is not None else _weights(cache, planned.init_from)
+                if state is None:
+                    why = f"init_from: the weights of cache entry {planned.init_from} are unavailable"
+                    _record(report, progress, planned, RunFailure(planned.key, planned.spec, why), cache)
+                else:
+                    init_states[planned.key] = state
+                    ready.append(planned)
+        if executor == "ray":
+            finished = run_ray(plan.manifest, ready, str(device), threads, ray_address, init_states)
+        else:
+            finished = run_local(plan.manifest, ready, str(device), min(jobs, max(len(ready), 1)), threads,
+                                 on_epoch=progress.epoch, on_start=progress.start, init_states=init_states)
+        for planned, outcome in finished:
+            _record(report, progress, planned, outcome, cache)
     progress.close()
     return report
+
+
+def _record(report: RunnerReport, progress, planned: PlannedRun, outcome, cache: RunCache) -> None:
+    if isinstance(outcome, RunResult):  # diverged ones too: retraining would diverge again
+        cache.save(outcome)
+        report.trained.append(planned.key)
+    if not outcome.ok:
+        report.failed.append(planned.key)
+        progress.note(f"{planned.title}: {outcome.status}: {outcome.reason}")
+    report.outcomes[planned.key] = outcome
+    progress.finish()
+
+
+def _weights(cache: RunCache, key: str):
+    hit = cache.load(key, weights=True)
+    return hit.state_dict if hit is not None else None
 
 
 class _Progress:

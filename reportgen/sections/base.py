@@ -38,14 +38,14 @@ class RunGroup:
     def trained_model(self, result: RunResult):
         """The model of ``result`` (one of ``self.results``) with its trained weights, in eval mode on the CPU."""
         from reportgen.config.errors import CacheError
-        from reportgen.models import build_model
+        from reportgen.models import build_run_model
 
         state = result.state_dict
         if state is None and self.load_weights is not None:
             state = self.load_weights(result.key)
         if not state:
             raise CacheError(f"the weights of run {self.name!r} (cache entry {result.key}) are unavailable")
-        model = build_model(self.spec.arch, self.spec.model_options, self.data.input_shape, self.data.num_classes)
+        model = build_run_model(self.spec, self.data.input_shape, self.data.num_classes)
         model.load_state_dict(state)
         return model.eval()
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
+from reportgen.sections.other_tests import other_tests, setup_notes
 from reportgen.sections.stats import RULE, compare_seeds, summarize
 from reportgen.text import pct, points, pvalue, ratio
 
@@ -43,6 +44,8 @@ def run_metrics(group: RunGroup) -> dict[str, Any]:
         "epochs_trained": summarize([len(r.history.get("train_loss", [])) for r in group.results]),
         "status": "ok" if all(o.ok for o in group.outcomes) else "incomplete",
         "failures": group.failures,
+        "other_tests": other_tests(group),
+        "notes": setup_notes(group),
     }
 
 
@@ -83,7 +86,7 @@ class CompareSection(Section):
 
     run_count = (2, None)
     template = "sections/compare.html.j2"
-    version = 3  # 3: rows name their dataset; "p < 0.001"
+    version = 4  # 3: rows name their dataset; "p < 0.001"; 4: other test sets (evaluate_on), setup notes
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         rows = [run_metrics(g) for g in ctx.groups]
@@ -114,11 +117,40 @@ class CompareSection(Section):
 
 
 def analysis(rows: list[dict[str, Any]]) -> list[str]:
-    """Deterministic sentences from the numbers: the leader, each gap, and whether it exceeds seed noise."""
+    """Deterministic sentences from the numbers: per test set, the leader, each gap, and whether it exceeds seed
+    noise. Runs tested on different datasets are never ranked against each other; a run also evaluated on another
+    dataset (``evaluate_on``) is ranked there, beside the runs trained on it."""
     done = [r for r in rows if r["accuracy"]["n"]]
     if len(done) < 2:
         return ["Fewer than two runs finished, so there is nothing to compare."]
-    ranked = sorted(done, key=lambda r: -r["accuracy"]["mean"])
+    by_data: dict[str, list[dict[str, Any]]] = {}
+    for r in done:
+        by_data.setdefault(r["dataset"], []).append(r)
+    for r in done:
+        for t in r.get("other_tests", []):
+            if t["accuracy"]["n"] and t["dataset"] in by_data:
+                by_data[t["dataset"]].append({**r, "label": f"{r['label']} (trained on {r['dataset']})",
+                                              "accuracy": t["accuracy"]})
+    text = []
+    for dataset, group in by_data.items():
+        if len(group) >= 2:
+            text += _ranking(group, f"On the {dataset} test set, " if len(by_data) > 1 else "")
+    if not text:
+        names = ", ".join(by_data)
+        text.append(f"Each run is tested on another dataset ({names}), so their accuracies are not ranked.")
+    fastest = min(done, key=lambda r: r["train_seconds"]["mean"])
+    slowest = max(done, key=lambda r: r["train_seconds"]["mean"])
+    if fastest is not slowest:
+        text.append(
+            f"{fastest['label']} trained fastest ({fastest['train_seconds']['mean']:.1f} s per seed), "
+            f"{slowest['label']} slowest ({slowest['train_seconds']['mean']:.1f} s)."
+        )
+    return text
+
+
+def _ranking(group: list[dict[str, Any]], prefix: str) -> list[str]:
+    """The leader of ``group`` (runs tested on one test set) and its gap to each other run, tested over seeds."""
+    ranked = sorted(group, key=lambda r: -r["accuracy"]["mean"])
     best = ranked[0]
     text = []
     for other in ranked[1:]:
@@ -127,7 +159,7 @@ def analysis(rows: list[dict[str, Any]]) -> list[str]:
         size = ratio(best["params"], other["params"], "parameters")
         cost = ratio(best["macs"], other["macs"], "multiply-adds")
         lead = (
-            f"{best['label']} reaches {pct(best['accuracy']['mean'])} test accuracy, {gap} above "
+            f"{prefix}{best['label']} reaches {pct(best['accuracy']['mean'])} test accuracy, {gap} above "
             f"{other['label']} ({pct(other['accuracy']['mean'])}), with {size} and {cost}."
         )
         if not test["testable"]:
@@ -140,11 +172,4 @@ def analysis(rows: list[dict[str, Any]]) -> list[str]:
                 "the data do not show either run to be better."
             )
         text.append(f"{lead} {verdict}")
-    fastest = min(done, key=lambda r: r["train_seconds"]["mean"])
-    slowest = max(done, key=lambda r: r["train_seconds"]["mean"])
-    if fastest is not slowest:
-        text.append(
-            f"{fastest['label']} trained fastest ({fastest['train_seconds']['mean']:.1f} s per seed), "
-            f"{slowest['label']} slowest ({slowest['train_seconds']['mean']:.1f} s)."
-        )
     return text

@@ -1,11 +1,13 @@
 """``filters``: learned filters of the first and last convolution layers, and feature maps (ITU A3 question 5).
 
-From the first finished seed's trained model: the first conv layer's kernels, the last block's kernels (for a
-MobileNet block its depthwise k×k kernels and its pointwise weights as a C_out × C_in matrix), each output
-filter's L2 norm, and one test image run through the model with forward hooks: the maps that enter global
-average pooling ("before pooling") and the pooled vector ("after pooling"), plus the maps around the first
-MaxPool2d/AvgPool2d if the model has one. Counts that change with the seed (near-dead filters, all-zero
-maps, the largest weight) are computed for every finished seed and summarised.
+Works for any ``nn.Module``. From the first finished seed's trained model: the first ``Conv2d``'s kernels, the last
+one's (for a depthwise + pointwise pair, a MobileNet block, its depthwise k×k kernels and its pointwise weights as a
+C_out × C_in matrix), each output filter's L2 norm, and one test image run through the model with forward hooks: the
+maps that enter global pooling ("before pooling") and the pooled vector ("after pooling"); without a pooling layer,
+the last maps after the last convolution (those the classifier or a ViT's transformer receives). Plus the maps
+around the first MaxPool2d/AvgPool2d if the model has one. A model without a convolution gets a sentence saying so.
+Counts that change with the seed (near-dead filters, all-zero maps, the largest weight) are computed for every
+finished seed and summarised.
 """
 
 from __future__ import annotations
@@ -86,31 +88,60 @@ def followed_by_batchnorm(model, name: str) -> bool:
 
 
 def feature_maps(model, x) -> dict[str, Any]:
-    """Run ``x`` (1, C, H, W) through ``model`` with forward hooks on every leaf module.
+    """Run ``x`` (1, C, H, W) through ``model`` (any ``nn.Module``) with forward hooks on every leaf module.
 
-    ``before`` (C, h, w): the maps entering the first global (adaptive) pooling, or the last 4-D output if there
-    is none; ``after`` (C,) that pooling's output or None; ``local`` the maps before and after the first
-    MaxPool2d/AvgPool2d, or None; ``logits`` (K,).
+    ``before`` (C, h, w): the maps entering the first global (adaptive) pooling layer; without one, the last
+    ``(1, C, h, w)`` output of a layer between the last ``Conv2d`` call and the first ``Linear`` called after it (the
+    maps the classifier receives; a ViT's patch embedding), or None if there is none. ``after`` (C,): that pooling's
+    output; without a pooling layer, the input of that ``Linear`` when it is one number per channel (a pooling done
+    in the forward code, ``x.mean((2, 3))``); else None. ``local``: the maps before and after the first
+    MaxPool2d/AvgPool2d, or None; ``logits`` (K,): the first tensor of the model's output.
     """
     import torch
     from torch import nn
 
-    calls: list[tuple[nn.Module, torch.Tensor, torch.Tensor]] = []
-    leaves = [m for n, m in model.named_modules() if n and not any(m.children())]
-    hooks = [m.register_forward_hook(lambda m, i, o: calls.append((m, i[0], o))) for m in leaves]
+    from reportgen.models.measure import first_tensor
+
+    calls: list[tuple[nn.Module, Any, Any]] = []  # (module, first input tensor, first output tensor)
+    leaves = [m for n, m in model.named_modules() if n and not any(m.children())] or [model]
+
+    def hook(m, inputs, output) -> None:
+        calls.append((m, first_tensor(inputs), first_tensor(output)))
+
+    hooks = [m.register_forward_hook(hook) for m in leaves]
     try:
         with torch.inference_mode():
-            logits = model(x)[0]
+            logits = first_tensor(model(x))[0]
     finally:
         for h in hooks:
             h.remove()
-    glob = next(((i, o) for m, i, o in calls if isinstance(m, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d)), None)
-    local = next(((m, i, o) for m, i, o in calls if isinstance(m, nn.MaxPool2d | nn.AvgPool2d)), None)
+
+    def is_map(t) -> bool:
+        return t is not None and t.dim() == 4
+
+    names = {id(m): n for n, m in model.named_modules()}
+    glob = next(((m, i, o) for m, i, o in calls if isinstance(m, nn.AdaptiveAvgPool2d | nn.AdaptiveMaxPool2d)
+                 and m.output_size in (1, (1, 1)) and is_map(i)), None)
+    local = next(((m, i, o) for m, i, o in calls if isinstance(m, nn.MaxPool2d | nn.AvgPool2d)
+                  and is_map(i) and is_map(o)), None)
+    before = after = source = pooling = None
     if glob is not None:
-        before, after = glob[0][0], glob[1][0].flatten()
+        before, after = glob[1][0], glob[2][0].flatten()
+        kind = "average" if isinstance(glob[0], nn.AdaptiveAvgPool2d) else "max"
+        pooling = f"global {kind} pooling ({names.get(id(glob[0])) or type(glob[0]).__name__})"
     else:
-        before, after = next(o for _, _, o in reversed(calls) if o.dim() == 4)[0], None
-    return {"before": before.numpy(), "after": None if after is None else after.numpy(), "logits": logits.numpy(),
+        convs = [k for k, (m, _, o) in enumerate(calls) if isinstance(m, nn.Conv2d) and is_map(o)]
+        last_conv = convs[-1] if convs else None
+        if last_conv is not None:
+            end = next((k for k in range(last_conv, len(calls)) if isinstance(calls[k][0], nn.Linear)), len(calls))
+            m, _, o = next(c for c in reversed(calls[last_conv:end]) if is_map(c[2]))
+            before, source = o[0], names.get(id(m)) or type(m).__name__
+            head_in = calls[end][1] if end < len(calls) else None
+            if head_in is not None and head_in.dim() == 2 and head_in.shape[1] == before.shape[0]:
+                after = head_in[0]  # one number per channel: pooled in the forward code
+                pooling = f"the pooling before {names.get(id(calls[end][0])) or 'the linear layer'}"
+    return {"before": None if before is None else before.numpy(), "after": None if after is None else after.numpy(),
+            "logits": logits.numpy(), "source": source, "pooling": pooling,
             "local": None if local is None else (type(local[0]).__name__, local[1][0].numpy(), local[2][0].numpy())}
 
 
@@ -152,6 +183,12 @@ def group_filters(group: RunGroup, options) -> dict[str, Any]:
         layer["absmax_seeds"] = summarize([s[i]["absmax"] for s in per_seed])
         layer["dead_seeds"] = summarize([s[i]["dead"] for s in per_seed])
     before = first["before"]
+    if before is None:
+        where = None
+    elif first["source"] is None:
+        where = f"enter {first['pooling']}"
+    else:
+        where = f"{first['source']} outputs"
     prob = np.exp(first["logits"] - first["logits"].max())
     prob /= prob.sum()
     local = first["local"]
@@ -162,10 +199,12 @@ def group_filters(group: RunGroup, options) -> dict[str, Any]:
         "image": image_list(group.data.test.x[index].numpy()),
         "true": results[0].classes[int(group.data.test.y[index])],
         "pred": results[0].classes[int(prob.argmax())], "p": round(float(prob.max()), DIGITS),
-        "before": _r(before[: options.max_filters]), "before_shape": list(before.shape),
+        "before": None if before is None else _r(before[: options.max_filters]),
+        "before_shape": None if before is None else list(before.shape),
         "after": None if first["after"] is None else _r(first["after"]),
+        "maps_where": where, "maps_source": first["source"], "pooling": first["pooling"],
         "zero_maps": summarize([int((m["before"].reshape(len(m["before"]), -1).max(axis=1) <= 0).sum())
-                                for m in maps]),
+                                for m in maps if m["before"] is not None]),
         "local": None if local is None else {"type": local[0], "before": _r(local[1][: options.max_filters]),
                                              "after": _r(local[2][: options.max_filters]),
                                              "before_shape": list(local[1].shape),
@@ -195,7 +234,7 @@ def _layer_words(layer: dict[str, Any]) -> str:
 def describe(entry: dict[str, Any]) -> list[str]:
     if entry["status"] != "ok":
         return [entry["reason"]] if entry["status"] == "not applicable" else []
-    n_seeds = entry["zero_maps"]["n"]
+    n_seeds = len(entry["layers"][0]["absmax_seeds"]["values"])
     over = f" (mean ± std over {n_seeds} seeds)" if n_seeds > 1 else ""
     first = [la for la in entry["layers"] if la["role"] != "last"]
     last = [la for la in entry["layers"] if la["role"] != "first"]
@@ -207,16 +246,19 @@ def describe(entry: dict[str, Any]) -> list[str]:
     text = [f"{lead}{over}; a filter is near-dead when its L2 norm is below {pct(DEAD, 0)} of the layer's largest."]
     if first and first != last:
         text.append(f"Its first layer {_layer_words(first[0])}.")
+    if entry["before_shape"] is None:
+        text.append("Its feature maps cannot be shown: no layer from its last convolution on returns a "
+                    "(1, C, h, w) map.")
+        return text
     c, h, w = entry["before_shape"]
-    zero = entry["zero_maps"]
-    zero = (f"none of the {c} maps of {h} × {w} that leave the last block is all zero" if zero["mean"] == 0 else
-            f"{_v(zero)} of the {c} maps of {h} × {w} that leave the last block ({pct(zero['mean'] / c, 0)}) "
-            "are all zero")
+    zero, where = entry["zero_maps"], entry["maps_where"]
+    zero = (f"none of the {c} maps of {h} × {w} that {where} is all zero" if zero["mean"] == 0 else
+            f"{_v(zero)} of the {c} maps of {h} × {w} that {where} ({pct(zero['mean'] / c, 0)}) are all zero")
     maps = (f"For test image {entry['image_index']} (true class {entry['true']}, predicted {entry['pred']} with "
             f"p = {entry['p']:.2f}), {zero}{over}")
     if entry["after"] is not None:
         top = int(np.argmax(entry["after"]))
-        maps += (f"; global average pooling turns them into {c} numbers, the largest from channel {top} "
+        maps += (f"; {entry['pooling']} turns them into {c} numbers, the largest from channel {top} "
                  f"({entry['after'][top]:.2f})")
     text.append(maps + ".")
     if entry["image_index_asked"] != entry["image_index"]:
@@ -233,6 +275,7 @@ class FiltersSection(Section):
         image_index: Annotated[int, Range(0)] = 0  # the test image whose feature maps are shown
 
     run_count = (1, None)
+    version = 2  # 2: any nn.Module (feature maps found by forward hooks)
     template = "sections/filters.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
@@ -241,7 +284,8 @@ class FiltersSection(Section):
             # Figure names, kept in the entry so the template finds each run's figures by exact name.
             slug = f"{i}-{_safe(e['run'])}"
             e["figures"] = [] if e["status"] != "ok" else [
-                *(f"{_safe(la['name'])}-{slug}" for la in e["layers"]), f"maps-{slug}",
+                *(f"{_safe(la['name'])}-{slug}" for la in e["layers"]),
+                *([f"maps-{slug}"] if e["before"] is not None else []),
                 *([f"pool-{slug}"] if e["local"] is not None else [])]
         analysis = [s for e in entries for s in describe(e)]
         if any(la["batchnorm"] for e in entries if e["status"] == "ok" for la in e["layers"]):
@@ -295,17 +339,19 @@ def figures_of(entry: dict[str, Any], result: dict[str, Any]) -> list[Figure]:
             f"Heatmap of the learned weights of {layer['name']} in {entry['label']}, and a bar chart of its "
             "filters' L2 norms.",
             lambda layer=layer: plot_layer(layer), wide=True))
-    c, h, w = entry["before_shape"]
-    after = (" Bottom: the same maps after global average pooling, one number per channel."
-             if entry["after"] is not None else "")
-    figures.append(Figure(
-        next(names),
-        f"Feature maps of {entry['label']}{seed} for test image {entry['image_index']} (true {entry['true']}, "
-        f"predicted {entry['pred']}, p = {entry['p']:.2f}): {_of(len(entry['before']), c)} maps of {h} × {w} "
-        f"that enter the pooling layer, on one colour scale (black = 0).{after}",
-        f"The test image, {_of(len(entry['before']), c)} feature maps of {entry['label']} before pooling"
-        + (" and a bar chart of the pooled values." if entry["after"] is not None else "."),
-        lambda: plot_feature_maps(entry), wide=True))
+    if entry["before"] is not None:
+        c, h, w = entry["before_shape"]
+        after = (f" Bottom: the same maps after {entry['pooling']}, one number per channel."
+                 if entry["after"] is not None else "")
+        figures.append(Figure(
+            next(names),
+            f"Feature maps of {entry['label']}{seed} for test image {entry['image_index']} (true {entry['true']}, "
+            f"predicted {entry['pred']}, p = {entry['p']:.2f}): {_of(len(entry['before']), c)} maps of {h} × {w} "
+            f"that {entry['maps_where']}, on one colour scale (black = 0).{after}",
+            f"The test image, {_of(len(entry['before']), c)} feature maps of {entry['label']} that "
+            f"{entry['maps_where']}" + (" and a bar chart of the pooled values." if entry["after"] is not None
+                                        else "."),
+            lambda: plot_feature_maps(entry), wide=True))
     if entry["local"] is not None:
         local = entry["local"]
         figures.append(Figure(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from reportgen.config.errors import ManifestError
+from reportgen.config.manifest import check_recipe
 from reportgen.config.params import check_value, parameters
 from reportgen.config.registry import did_you_mean
 from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
@@ -30,13 +31,29 @@ ALIASES = {"learning_rate": "lr", "num_epochs": "epochs", "batch": "batch_size",
            "train_test_split": "split", "ratio": "split"}
 
 
+def canonical(factor: str, value: Any) -> Any:
+    """``value`` as the run's key sees it: an ``augment`` table without the keys at their defaults (``{}``, ``{crop =
+    0}`` and no table are one configuration); other values as they are."""
+    if factor != "augment":
+        return value
+    from dataclasses import asdict
+
+    from reportgen.config.specs import Augment
+
+    defaults = asdict(Augment())
+    return {k: v for k, v in (value or {}).items() if defaults.get(k, object()) != v}
+
+
 def plain(value: Any) -> Any:
     """``value`` with tuples turned into lists (JSON form; also how values are compared)."""
     return [plain(v) for v in value] if isinstance(value, list | tuple) else value
 
 
 def value_text(value: Any) -> str:
-    """A short, stable text for a value: ``0.0003``, ``focal``, ``true``, ``[0.6, 0.2, 0.2]``."""
+    """A short, stable text for a value: ``0.0003``, ``focal``, ``true``, ``[0.6, 0.2, 0.2]``, ``crop = 4, hflip =
+    true`` (a table; ``none`` when empty)."""
+    if isinstance(value, dict):
+        return ", ".join(f"{k} = {value_text(v)}" for k, v in value.items()) or "none"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -55,7 +72,7 @@ def run_name(section_id: str, factor: str, value: Any) -> str:
 def factor_table(baseline: RunSpec, datasets: dict[str, Any]) -> dict[str, tuple[Any, Any, str]]:
     """``{factor: (type, baseline's value, where it goes)}`` for every factor the baseline can vary."""
     from reportgen.data import DATASETS
-    from reportgen.models import MODELS, SUPPLIED
+    from reportgen.models import model_callable, supplied_for
 
     table = {name: (tp, getattr(baseline.train, name), "train") for name, (tp, _) in parameters(TrainConfig).items()}
     named = datasets.get(baseline.dataset)  # resolved as reportgen.runs.plan.dataset_of does: named table, or bare kind
@@ -66,7 +83,8 @@ def factor_table(baseline: RunSpec, datasets: dict[str, Any]) -> dict[str, tuple
         if "split" in data_params:
             tp, default = data_params["split"]
             table["split"] = (tp, options.get("split", default), "split")
-    for name, (tp, default) in parameters(MODELS.get(baseline.arch), skip=SUPPLIED).items():
+    builder = model_callable(baseline.arch, baseline.base_dir or None)
+    for name, (tp, default) in parameters(builder, skip=supplied_for(baseline.arch), lenient=True).items():
         table[f"model.{name}"] = (tp, baseline.model_options.get(name, default), "model")
     return table
 
@@ -123,18 +141,21 @@ class SweepsSection(Section):
             seen: list[Any] = []
             for i, raw in enumerate(values):
                 at = f"{where}.{factor}[{i}]"
-                value = check_value(raw, tp, at)
+                value = canonical(factor, check_value(raw, tp, at))
                 if plain(value) in seen:
                     raise ManifestError(f"{value_text(value)} is listed twice", location=at)
                 seen.append(plain(value))
-                if plain(value) == plain(base_value):
+                if plain(value) == plain(canonical(factor, base_value)):
                     continue  # the baseline run stands for its own value
                 name = run_name(spec.id, factor, value)
                 run = _variant(baseline, factor, kind, value, name, f"{factor} = {value_text(value)}")
-                if run.train.label_smoothing and run.train.loss != "cross_entropy":
-                    raise ManifestError(
-                        f"label_smoothing = {run.train.label_smoothing:g} applies to loss \"cross_entropy\" only, "
-                        f'not "{run.train.loss}"', location=at)
+                try:
+                    check_recipe(run.train, f"runs.{baseline.name}")
+                except ManifestError as err:  # the variant's recipe cannot work: name the key that clashes
+                    key = err.location.split(".")[-1]
+                    shown = value_text(getattr(run.train, key, None)) if hasattr(run.train, key) else ""
+                    raise ManifestError(f"{key} = {shown} {err.message}" if shown else err.message,
+                                        location=at) from None
                 derived[name] = run
         return derived
 
@@ -150,10 +171,10 @@ class SweepsSection(Section):
     def _factor(self, factor: str, values, base: RunGroup, by_name: dict[str, RunGroup]) -> dict[str, Any]:
         rows = []
         for value in values:
-            group = by_name.get(run_name(self.spec.id, factor, value))
-            rows.append(row_of(group or base, plain(value), group is None))
+            group = by_name.get(run_name(self.spec.id, factor, canonical(factor, value)))
+            rows.append(row_of(group or base, plain(canonical(factor, value)), group is None))
         if not any(r["baseline"] for r in rows):  # the baseline's value is not listed: show it all the same
-            _insert_in_order(rows, row_of(base, baseline_value(base, factor), True))
+            _insert_in_order(rows, row_of(base, plain(canonical(factor, baseline_value(base, factor))), True))
         numeric = all(isinstance(r["value"], int | float) and not isinstance(r["value"], bool) for r in rows)
         log_x = numeric and all(r["value"] > 0 for r in rows) and (
             factor == "lr" or max(r["value"] for r in rows) >= 20 * min(r["value"] for r in rows))
@@ -221,10 +242,11 @@ def baseline_value(base: RunGroup, factor: str) -> Any:
     """
     spec = base.spec
     if factor.startswith("model."):
-        from reportgen.models import MODELS, SUPPLIED
+        from reportgen.models import model_callable, supplied_for
 
         option = factor.removeprefix("model.")
-        default = parameters(MODELS.get(spec.arch), skip=SUPPLIED).get(option, (None, None))[1]
+        builder = model_callable(spec.arch, spec.base_dir or None)
+        default = parameters(builder, skip=supplied_for(spec.arch), lenient=True).get(option, (None, None))[1]
         return plain(spec.model_options.get(option, default))
     if factor == "split":
         if "split" in spec.dataset_overrides:

@@ -37,6 +37,9 @@ class RunResult:
     # Test-set features after some earlier epochs (``feature_snapshots`` in the manifest): {epoch: (N, D)}.
     feature_snapshots: dict[int, np.ndarray] = field(default_factory=dict)
     state_dict: dict[str, Any] | None = None
+    # Test sets of other datasets (``evaluate_on``): {dataset name: {"true": (M,) int64, "prob": (M, C) float32}}.
+    extra_tests: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was done to the model before training (init_from, freeze)
 
     @property
     def test_pred(self) -> np.ndarray:

@@ -23,7 +23,8 @@ import torch
 from reportgen.config.errors import TrainingError
 from reportgen.data import DatasetSplits, Split
 from reportgen.faults import checkpoint
-from reportgen.models import build_model, count_macs, count_params
+from reportgen.models import build_run_model, count_macs, count_params
+from reportgen.models.features import FeatureTap, uses_conv
 from reportgen.training.epoch_control import EpochControl
 from reportgen.training.losses import make_loss
 from reportgen.training.optim import make_optimizer, make_scheduler
@@ -67,9 +68,15 @@ def train(
     data: DatasetSplits,
     device: torch.device,
     on_epoch: EpochCallback | None = None,
+    *,
+    init_state: dict[str, torch.Tensor] | None = None,
+    extra_tests: dict[str, Split] | None = None,
 ) -> RunResult:
-    """Train ``planned`` on ``data`` and evaluate it on the test split.
+    """Train ``planned`` on ``data`` and evaluate it on the test split (and on each of ``extra_tests``, the test
+    splits of the datasets it is also evaluated on, normalised with this run's training statistics).
 
+    ``init_state`` (the trained weights of the run it starts from, ``init_from``) replaces the fresh initialisation
+    wherever names and shapes match; a head of another class count stays fresh, and the result's events say so.
     Seeded and deterministic on the CPU: the same planned run gives the same numbers. A non-finite
     training loss stops training at that epoch and marks the result ``"diverged"``.
     """
@@ -77,16 +84,24 @@ def train(
     torch.manual_seed(planned.seed)  # weight initialisation
     shuffle = torch.Generator().manual_seed(planned.seed)  # batch order, independent of the init stream
     try:
-        model = build_model(planned.run.arch, planned.run.model_options, data.input_shape, data.num_classes)
+        model = build_run_model(planned.run, data.input_shape, data.num_classes)
     except ValueError as err:
         raise TrainingError(f"cannot build model {planned.run.arch!r}: {err}") from err
+    notes = list(getattr(model, "build_notes", []))  # what happened to the model before training, in words
+    if init_state is not None:
+        notes.append(start_from(model, init_state, planned))
+    if cfg.freeze:
+        notes.append(freeze(model, cfg.freeze))
     params, macs = count_params(model), count_macs(model, data.input_shape)
+    conv = uses_conv(model)
     model.to(device)
-    if model.is_conv:
+    if conv:
         model.to(memory_format=torch.channels_last)
     mean, std = data.channel_stats()
-    train_b, val_b, test_b = (_Batches(s, mean, std, device, model.is_conv) for s in (data.train, data.val, data.test))
-    loss_fn, optimizer = make_loss(cfg), make_optimizer(cfg, model.parameters())
+    train_b, val_b, test_b = (_Batches(s, mean, std, device, conv) for s in (data.train, data.val, data.test))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    loss_fn, optimizer = make_loss(cfg), make_optimizer(cfg, trainable)
+    augment = make_augmenter(cfg.augment, planned.seed, device, mean, std)
 
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
     control = EpochControl(cfg, data.num_classes, optimizer)
@@ -95,7 +110,7 @@ def train(
     autocast = mixed_precision(cfg.precision, device)
     n = len(train_b)
     steps_per_epoch = sum(1 for start in range(0, n, cfg.batch_size) if n - start >= MIN_TRAIN_BATCH)
-    scheduler = make_scheduler(cfg, optimizer, steps_per_epoch * cfg.epochs)
+    scheduler = make_scheduler(cfg, optimizer, steps_per_epoch * cfg.epochs, steps_per_epoch)
     for epoch in range(cfg.epochs):
         t0 = time.perf_counter()
         model.train()
@@ -108,11 +123,15 @@ def train(
             if len(idx) < MIN_TRAIN_BATCH:
                 break
             xb, yb = train_b.get(idx)
+            if augment is not None:
+                xb = augment(xb)
             with autocast:
                 logits = model(xb)
                 loss = loss_fn(logits, yb)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if cfg.grad_clip is not None:
+                torch.nn.utils.clip_grad_norm_(trainable, cfg.grad_clip)
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
@@ -137,6 +156,10 @@ def train(
     train_seconds = time.perf_counter() - started
 
     _, _, prob, features = evaluate(model, test_b, loss_fn, autocast, keep_outputs=True)
+    extra = {}
+    for name, split in (extra_tests or {}).items():
+        extra_prob = evaluate(model, _Batches(split, mean, std, device, conv), loss_fn, autocast, keep_outputs=True)[2]
+        extra[name] = {"true": split.y.numpy().astype(np.int64), "prob": extra_prob}
     return RunResult(
         key=planned.key,
         spec=planned.spec,
@@ -154,7 +177,50 @@ def train(
         feature_snapshots=snapshots,
         provenance=provenance(device, cfg.precision),
         state_dict={k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()},
+        extra_tests=extra,
+        notes=notes,
     )
+
+
+def start_from(model: torch.nn.Module, state: dict[str, torch.Tensor], planned: PlannedRun) -> str:
+    """Load the source run's weights into ``model`` where names and shapes match; a sentence saying what happened."""
+    from reportgen.models.external import copy_matching
+
+    loaded, fresh = copy_matching(model, state)
+    source = planned.spec.get("init_from", {}).get("run", "the source run")
+    if not loaded:
+        raise TrainingError(f"init_from: no weight of run {source!r} fits this model (different architecture?)")
+    text = f"started from the trained weights of run {source} (seed {planned.seed}): {loaded} tensors"
+    if fresh:
+        shown = ", ".join(fresh[:4]) + (", …" if len(fresh) > 4 else "")
+        text += f"; {len(fresh)} re-initialised because their shapes differ (a new head: {shown})"
+    return text
+
+
+def freeze(model: torch.nn.Module, prefixes: tuple[str, ...]) -> str:
+    """Stop training the parameters whose names start with one of ``prefixes``; a sentence saying how many."""
+    names = [n for n, _ in model.named_parameters()]
+    for prefix in prefixes:
+        if not any(n.startswith(prefix) for n in names):
+            shown = ", ".join(dict.fromkeys(n.split(".")[0] for n in names))
+            raise TrainingError(f'freeze: "{prefix}" matches no parameter (top-level names: {shown})')
+    frozen = 0
+    for name, p in model.named_parameters():
+        if name.startswith(tuple(prefixes)):
+            p.requires_grad_(False)
+            frozen += p.numel()
+    total = sum(p.numel() for p in model.parameters())
+    return f"froze {frozen:,} of {total:,} parameters ({', '.join(prefixes)})"
+
+
+def make_augmenter(options: dict | None, seed: int, device: torch.device, mean: list[float], std: list[float]):
+    """The run's batch augmenter, or ``None`` when it augments nothing (unaugmented runs keep their exact numbers)."""
+    if not options:
+        return None
+    from reportgen.training.augment import Augment, BatchAugmenter
+
+    augmenter = BatchAugmenter(Augment(**options), seed, device, mean=mean, std=std)
+    return augmenter if augmenter.active else None
 
 
 def mixed_precision(precision: str, device: torch.device):
@@ -174,14 +240,14 @@ def mixed_precision(precision: str, device: torch.device):
 def evaluate(model, batches: _Batches, loss_fn, autocast=None, keep_outputs: bool = False):
     """``(mean loss, accuracy, probabilities (N, C) | None, features (N, D) | None)`` over a split."""
     model.eval()
+    tap = FeatureTap(model)
     n = len(batches)
     loss_sum, correct = 0.0, 0
     probs, feats = [], []
     for start in range(0, n, EVAL_BATCH):
         xb, yb = batches.get(slice(start, start + EVAL_BATCH))
         with autocast or contextlib.nullcontext():
-            features = model.forward_features(xb)
-            logits = model.forward_head(features)
+            features, logits = tap(xb)
         loss_sum += float(loss_fn(logits.float(), yb)) * len(yb)
         correct += int((logits.argmax(1) == yb).sum())
         if keep_outputs:
