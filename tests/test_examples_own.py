@@ -5,6 +5,7 @@ generated dataset in CIFAR-10's on-disk format."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,27 @@ def test_the_own_model_example_loads_and_plans_with_its_own_code():
     assert finetuned.init_from == plan.by_name["starter"][0].key
     assert plan.runs.index(plan.by_name["starter"][0]) < plan.runs.index(finetuned)
     assert plan.by_name["starter"][0].spec["evaluate_on"].keys() == {"noisy"}
+
+
+def test_the_own_model_example_builds_with_its_own_code_on_fewer_digits(tmp_path):
+    """The example as written, with one seed, one epoch and 30 digits per class (its full build takes minutes)."""
+    for name in ("models.py", "data.py"):
+        shutil.copy(EXAMPLES / "own-model" / name, tmp_path / name)
+    text = (EXAMPLES / "own-model" / "experiments.toml").read_text(encoding="utf-8")
+    caps = "{" + ", ".join(f'"{c}" = 30' for c in range(10)) + "}"
+    text = (text.replace("seeds = [0, 1]", "seeds = [0]").replace("epochs = 4", "epochs = 1")
+            .replace("epochs = 2", "epochs = 1").replace("warmup_epochs = 1", "warmup_epochs = 0")
+            .replace("split = [0.6, 0.2, 0.2]", f'split = [0.6, 0.2, 0.2]\nclass_caps = {caps}\ncaps_apply_to = "all"'))
+    (tmp_path / "experiments.toml").write_text(text, encoding="utf-8")
+    summary = build(tmp_path / "experiments.toml", quiet=True)
+    assert summary.failed == 0
+    results = json.loads(summary.results.read_text(encoding="utf-8"))
+    assert all(s["status"] == "ok" for s in results["sections"].values())
+    transfer = {r["run"]: r for r in results["sections"]["transfer"]["result"]["rows"]}
+    assert transfer["starter"]["other_tests"][0]["dataset"] == "noisy"
+    assert any("started from the trained weights of run starter" in n for n in transfer["finetuned"]["notes"])
+    dropout = results["sections"]["dropout"]["result"]["factors"][0]
+    assert [r["text"] for r in dropout["rows"]] == ["0", "0.25", "0.5", "1"]
 
 
 def test_the_cifar10_example_builds_on_tiny_cifar_files(tmp_path):

@@ -262,3 +262,31 @@ def test_failing_user_code_fails_its_run_alone_with_file_and_line(tmp_path):
     assert summary.failed == 1 and summary.unfinished == 1
     html = summary.html.read_text(encoding="utf-8")
     assert f"models.py:{line}" in html and "shapes do not match: fix me" in html
+
+
+def test_timm_pretrained_weights_are_refused_before_anything_downloads(tmp_path):
+    pytest.importorskip("timm")
+    runs = RUNS.replace('"models.py:Net", dropout = 0.5', '"timm:resnet18", pretrained = true')
+    message = error_of(course(tmp_path, runs))
+    assert "runs.student.model.pretrained: would download weights" in message and "weights_file" in message
+
+
+def test_torchvision_weights_come_only_from_the_local_hub_cache(tmp_path, monkeypatch):
+    from reportgen.config.errors import TrainingError
+    from reportgen.models import build_model
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))  # an empty hub cache: nothing may be fetched
+    with pytest.raises(TrainingError, match="not in torch's local hub cache .*never downloads"):
+        build_model("torchvision.models:resnet18", {"weights": "IMAGENET1K_V1"}, (3, 32, 32), 10)
+    assert not (tmp_path / "torch-home").exists() or not any((tmp_path / "torch-home").rglob("*.pth"))
+
+
+def test_weights_file_loads_matching_tensors_and_keeps_a_new_head_fresh(tmp_path):
+    from reportgen.models import build_model
+
+    course(tmp_path)
+    source = build_model("models.py:Net", {}, (1, 28, 28), 10, tmp_path)
+    torch.save(source.state_dict(), tmp_path / "pretrained.pt")
+    model = build_model("models.py:Net", {"weights_file": "pretrained.pt"}, (1, 28, 28), 4, tmp_path)
+    assert torch.equal(model.conv1.weight, source.conv1.weight)
+    assert any("2 kept fresh (fc2.weight, fc2.bias)" in note for note in model.build_notes)

@@ -242,6 +242,9 @@ def _model(model: Any, where: str, base_dir: Path) -> tuple[str, dict[str, Any]]
             raise ManifestError(MODELS.unknown_message(str(arch)), location=f"{where}.arch")
         return arch, check_params(MODELS.get(arch), options, where, skip=supplied_for(arch))
     fn = model_callable(arch, base_dir, f"{where}.arch")
+    if arch.startswith("timm:") and options.get("pretrained"):
+        raise ManifestError('would download weights, which reportgen never does; use weights_file = "file.pt" (a '
+                            "local state dict) instead", location=f"{where}.pretrained")
     weights_file = options.pop("weights_file", None)
     checked = check_params(fn, options, where, skip=supplied_for(arch), lenient=True)
     if weights_file is not None:
