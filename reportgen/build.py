@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reportgen.config.errors import CacheError
+from reportgen.config.errors import CacheError, ReportgenError
 from reportgen.config.manifest import load_manifest
 from reportgen.config.specs import Manifest, SectionSpec
 from reportgen.io import save_atomic, write_json_atomic
@@ -189,20 +189,29 @@ def build_section(
         for name, planned in plan.runs_for(section).items()
     ]
     impl = SECTIONS.get(section.type)(section)
-    result = impl.compute(SectionContext(section, groups, outputs or {}))
     figures_dir = out_dir / "figures"
     figures_dir.mkdir(parents=True, exist_ok=True)
-    figures = []
-    for figure in impl.figures(result):
-        relative = f"figures/{section.id}-{figure.name}.png"
-        fig = figure.draw()
-        try:
-            with house_style():  # its savefig settings (dpi, tight box) apply only inside the context
-                save_atomic(out_dir / relative, lambda path, fig=fig: fig.savefig(path, format="png"))
-        finally:
-            plt.close(fig)
-        figures.append({"name": figure.name, "caption": figure.caption, "alt": figure.alt,
-                        "file": relative, "wide": figure.wide})
+    figures, error = [], None
+    try:
+        result = impl.compute(SectionContext(section, groups, outputs or {}))
+        for figure in impl.figures(result):
+            relative = f"figures/{section.id}-{figure.name}.png"
+            fig = figure.draw()
+            try:
+                with house_style():  # its savefig settings (dpi, tight box) apply only inside the context
+                    save_atomic(out_dir / relative, lambda path, fig=fig: fig.savefig(path, format="png"))
+            finally:
+                plt.close(fig)
+            figures.append({"name": figure.name, "caption": figure.caption, "alt": figure.alt,
+                            "file": relative, "wide": figure.wide})
+    except ReportgenError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a section's code (a plugin's, or a bug) fails that section alone
+        from reportgen.config.plugins import user_frame
+
+        where = user_frame(err, _source_file(type(impl)))
+        error = f"{where}: {type(err).__name__}: {err}"
+        result, figures = {}, []
     runs = {
         p.key: {"run": p.run.name, "label": p.run.label, "seed": p.seed, "status": outcomes[p.key].status,
                 "reason": getattr(outcomes[p.key], "reason", "")}
@@ -219,8 +228,20 @@ def build_section(
         "result": result,
         "figures": figures,
     }
+    if error is not None:
+        output["error"] = error
     write_json_atomic(out_dir / "sections" / f"{section.id}.json", output)
     return output
+
+
+def _source_file(cls) -> Path | None:
+    """The file defining a section type (a plugin's file), so that a failure names its line there."""
+    import inspect
+
+    try:
+        return Path(inspect.getfile(cls))
+    except (TypeError, OSError):
+        return None
 
 
 def load_section_outputs(manifest: Manifest, out_dir: Path) -> list[dict[str, Any]]:
@@ -254,7 +275,8 @@ def results_document(manifest: Manifest, outputs: list[dict], build_info: dict,
                 "title": o["spec"]["title"],
                 "question": o["spec"]["question"],
                 "marks": o["spec"]["marks"],
-                "status": "missing" if o.get("missing") else "stale" if o.get("stale") else "ok",
+                "status": ("missing" if o.get("missing") else "failed" if o.get("error")
+                           else "stale" if o.get("stale") else "ok"),
                 "runs": o["runs"],
                 "result": o["result"],
                 "figures": [f["file"] for f in o["figures"]],

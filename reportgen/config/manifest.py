@@ -26,12 +26,13 @@ from reportgen.config.specs import (
     ReportSpec,
     RunSpec,
     SectionSpec,
+    Target,
     TrainConfig,
 )
 
 TOP_LEVEL = ("report", "datasets", "runs", "sections", "grading")
 RUN_KEYS = ("extends", "dataset", "model", "label", "init_from", "evaluate_on", *(f.name for f in fields(TrainConfig)))
-SECTION_KEYS = ("type", "title", "question", "marks", "runs", "notes", "number")
+SECTION_KEYS = ("type", "title", "question", "marks", "runs", "notes", "number", "target")
 # Ids become file names and HTML anchors: keep them to a safe alphabet.
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
@@ -69,6 +70,10 @@ def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Man
         raise ManifestError("needs at least one seed", location="report.seeds")
     if len(set(report.seeds)) != len(report.seeds):
         raise ManifestError("seeds repeat", location="report.seeds")
+    if report.plugins:
+        from reportgen.config.plugins import load_plugins
+
+        load_plugins(report.plugins, path.parent)  # before the sections: a plugin may register their types
     datasets = {name: _dataset(name, table) for name, table in _named_tables(data, "datasets")}
     runs = _runs(dict(_named_tables(data, "runs")), datasets, path.parent)
     sections = {sid: _section(sid, table, runs) for sid, table in _named_tables(data, "sections")}
@@ -291,6 +296,7 @@ def _section(sid: str, table: dict, runs: dict[str, RunSpec]) -> SectionSpec:
     kind = check_value(kind, str, f"{where}.type")
     if kind not in SECTIONS:
         raise ManifestError(SECTIONS.unknown_message(str(kind)), location=f"{where}.type")
+    kind = SECTIONS.canonical(kind)  # an old name ("with_without_mobilenet") means its new one ("ablation")
     section_type = SECTIONS.get(kind)
     allowed = (*SECTION_KEYS, *(f.name for f in fields(section_type.Options)))
     for key in table:
@@ -330,4 +336,14 @@ def _section(sid: str, table: dict, runs: dict[str, RunSpec]) -> SectionSpec:
         notes=check_value(table.get("notes", ""), str, f"{where}.notes"),
         number=check_value(table["number"], str, f"{where}.number") if "number" in table else None,
         options=options,
+        target=_target(table["target"], f"{where}.target") if "target" in table else None,
     )
+
+
+def _target(value: Any, where: str) -> Target:
+    table = check_value(value, dict[str, Any], where)
+    target = Target(**check_params(Target, table, where))
+    bounds = [k for k in ("at_least", "at_most", "about") if getattr(target, k) is not None]
+    if len(bounds) != 1:
+        raise ManifestError('needs exactly one of "at_least", "at_most" or "about"', location=where)
+    return target

@@ -162,3 +162,24 @@ def fingerprint(ref: Reference, base_dir: Path) -> dict[str, str]:
         if source and Path(source).is_file():
             return {"sha256": hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16]}
         return {"package": top, "version": "unknown"}
+
+
+def load_plugins(entries: tuple[str, ...] | list[str], base_dir: Path) -> list[Any]:
+    """Import each ``[report] plugins`` entry (a file relative to ``base_dir``, or a module name) once; importing a
+    plugin registers its section types and grading checks. Errors are located at ``report.plugins[i]``."""
+    modules = []
+    for i, entry in enumerate(entries):
+        where = f"report.plugins[{i}]"
+        if entry.endswith(".py") or "/" in entry or "\\" in entry:
+            modules.append(load_file_module(Path(base_dir) / entry, where))
+            continue
+        try:
+            modules.append(importlib.import_module(entry))
+        except ModuleNotFoundError as err:
+            raise ManifestError(f'cannot import "{entry}": {err}', location=where) from None
+        except SyntaxError as err:
+            raise ManifestError(f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}", location=where) from None
+        except Exception as err:  # noqa: BLE001
+            raise ManifestError(f"{user_frame(err)}: {type(err).__name__}: {err}", location=where) from None
+    return modules
+

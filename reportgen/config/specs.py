@@ -26,6 +26,8 @@ class ReportSpec:
     intro: str = ""  # a paragraph under the title (Markdown-free plain text)
     seeds: list[Annotated[int, Range(0)]] = (0,)  # every run is trained once per seed
     templates: str | None = None  # a folder of templates overriding the built-in ones, relative to the manifest
+    # Files (relative to the manifest) or module names that register section types and grading checks.
+    plugins: list[str] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,17 @@ class RunSpec:
 
 
 @dataclass(frozen=True)
+class Target:
+    """A section's ``target`` table: what the handout asks a run to reach ("92 % for full credit", "about 0.46")."""
+
+    metric: Literal["accuracy", "f1_macro", "loss"] = "accuracy"  # test-set metric; loss is the cross-entropy
+    at_least: float | None = None  # the run meets the target when its mean over seeds is >= this
+    at_most: float | None = None  # ... <= this (for a loss)
+    about: float | None = None  # ... within ``tolerance`` of this
+    tolerance: Annotated[float, Range(0)] = 0.01  # for ``about``
+
+
+@dataclass(frozen=True)
 class SectionSpec:
     """A ``[sections.ID]`` table: one question of the assignment."""
 
@@ -108,6 +121,7 @@ class SectionSpec:
     options: dict[str, Any] = field(default_factory=dict)  # type-specific, checked by the section type
     number: str | None = None  # shown before the title ("1", "Q3a"); "" for none; None: the position in the report
     derived: tuple[str, ...] = ()  # runs the section type made itself (a sweep's variations), in manifest.runs
+    target: Target | None = None  # what the handout asks each run to reach; the report says who meets it
 
     @property
     def all_runs(self) -> tuple[str, ...]:

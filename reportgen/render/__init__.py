@@ -32,7 +32,9 @@ def render_html(manifest: Manifest, outputs: list[dict[str, Any]], build_info: d
             number += 1
             figures.append({**fig, "number": number, "src": data_uri(path)})
         template = "sections/_missing.html.j2"
-        if not output.get("missing"):
+        if output.get("error"):
+            template = "sections/_failed.html.j2"
+        elif not output.get("missing"):
             template = SECTIONS.get(output["type"]).template
         given = output["spec"].get("number")
         prefix = f"{len(sections) + 1}. " if given is None else f"{given}. " if given else ""
