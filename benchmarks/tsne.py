@@ -19,7 +19,7 @@ import numpy as np
 
 from benchmarks.common import Row, Settings, median_of, skipped
 
-TSNE_SECTIONS = ("with_without_mobilenet", "tsne_epochs")
+TSNE_SECTIONS = ("ablation", "tsne", "tsne_epochs")  # manifests name types by their canonical name
 QUICK_POINTS = 200
 TIE = 1.10  # medians closer than this are called a tie on this noisy machine
 ITERATIONS = 1000  # scikit-learn's default: 250 early-exaggeration + 750 (openTSNE's default is 250 + 500)
@@ -41,7 +41,7 @@ def report_points(settings: Settings) -> tuple[np.ndarray, dict]:
         options = SECTIONS.get(section.type)(section).options
         run_names = [r for r in section.all_runs]
     else:  # no t-SNE in this manifest: the default options on its first run
-        defaults = SECTIONS.get("with_without_mobilenet").Options
+        defaults = SECTIONS.get("ablation").Options
         options = defaults(**{f.name: f.default for f in dataclasses.fields(defaults)})
         run_names = list(plan.by_name)
     planned = plan.by_name[run_names[0]][0]

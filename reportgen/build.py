@@ -120,8 +120,18 @@ def section_inputs(plan: Plan, section: SectionSpec, outcomes: dict) -> str:
     from reportgen.sections import SECTIONS
 
     runs = [(p.key, outcomes[p.key].status) for planned in plan.runs_for(section).values() for p in planned]
-    text = repr((section_fingerprint(plan.manifest, section), runs, __version__, SECTIONS.get(section.type).version))
+    kind = SECTIONS.get(section.type)
+    text = repr((section_fingerprint(plan.manifest, section), runs, __version__, kind.version, _plugin_code(kind)))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _plugin_code(kind) -> str:
+    """The content hash of a plugin section type's file (an edited plugin recomputes its sections); "" for built-ins,
+    whose changes are tracked by reportgen's version and the type's ``version``."""
+    source = _source_file(kind)
+    if source is None or Path(__file__).resolve().parent in source.resolve().parents or not source.is_file():
+        return ""
+    return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 
 def _up_to_date(plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path) -> bool:
@@ -156,7 +166,8 @@ def build_sections(plan: Plan, outcomes: dict, out_dir: Path, cache, *, recomput
             computed.append(section)
     summaries = [s for s in manifest.sections.values() if SECTIONS.get(s.type).summarises]
     if summaries:
-        stored = {o["id"]: o for o in load_section_outputs(manifest, out_dir) if not o.get("missing")}
+        # All of them: a summary reads only the usable ones and says which it left out (stale, failed, missing).
+        stored = {o["id"]: o for o in load_section_outputs(manifest, out_dir)}
         for section in summaries:
             build_section(plan, section, outcomes, out_dir, cache, outputs=stored)
     built = {s.id for s in (*computed, *summaries)}
@@ -228,6 +239,10 @@ def build_section(
         "result": result,
         "figures": figures,
     }
+    if section.target is not None:
+        from reportgen.sections.target import evaluate_target
+
+        output["target"] = evaluate_target(section.target, groups)
     if error is not None:
         output["error"] = error
     write_json_atomic(out_dir / "sections" / f"{section.id}.json", output)
@@ -279,6 +294,7 @@ def results_document(manifest: Manifest, outputs: list[dict], build_info: dict,
                            else "stale" if o.get("stale") else "ok"),
                 "runs": o["runs"],
                 "result": o["result"],
+                **({"target": o["target"]} if o.get("target") else {}),
                 "figures": [f["file"] for f in o["figures"]],
             }
             for o in outputs

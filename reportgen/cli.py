@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     sections = commands.add_parser(
         "sections",
         help="list the manifest's sections: id, type, title, marks, and whether their runs are cached",
-        description="List the manifest's sections with their marks and whether every run they need is cached.",
+        description="List the manifest's sections with their type (built in, or registered by one of the "
+        "manifest's [report] plugins), marks and whether every run they need is cached.",
     )
     sections.add_argument("manifest", type=Path, help="the manifest, e.g. experiments.toml")
     _common(sections)

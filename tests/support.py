@@ -26,7 +26,11 @@ TINY_MODELS = {
     "conv": ("C2", "conv_mobilenet", {"conv_blocks": 2, "mobilenet_blocks": 0, "channels": 8}),
     "mobilenet": ("C1+M1", "conv_mobilenet", {"conv_blocks": 1, "mobilenet_blocks": 1, "channels": 8}),
     "mlp": ("MLP", "mlp", {"hidden": (32,)}),
+    # A student's own nn.Module from a file (tests/user_models/models.py), as `arch = "models.py:StudentNet"`.
+    "student": ("Student", "models.py:StudentNet", {"width": 4}),
+    "student_wide": ("Student, wide", "models.py:StudentNet", {"width": 8}),
 }
+USER_MODELS = Path(__file__).resolve().parent / "user_models"
 
 
 def tiny_data(**overrides):
@@ -35,7 +39,8 @@ def tiny_data(**overrides):
 
 def tiny_spec(name: str, *, epochs: int = 2, lr: float = 0.01, **train) -> RunSpec:
     label, arch, options = TINY_MODELS[name]
-    return RunSpec(name, label, "mnist5k", arch, options, TrainConfig(epochs=epochs, batch_size=32, lr=lr, **train))
+    return RunSpec(name, label, "mnist5k", arch, options, TrainConfig(epochs=epochs, batch_size=32, lr=lr, **train),
+                   base_dir=str(USER_MODELS))
 
 
 def train_spec(spec: RunSpec, seed: int, data=None):

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from reportgen.build import build
 from reportgen.config.manifest import load_manifest
 from reportgen.runs.plan import make_plan
-from tests.data_files import write_cifar10
+from tests.data_files import write_cifar10, write_mnist
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -45,7 +45,8 @@ def test_the_own_model_example_builds_with_its_own_code_on_fewer_digits(tmp_path
     results = json.loads(summary.results.read_text(encoding="utf-8"))
     assert all(s["status"] == "ok" for s in results["sections"].values())
     transfer = {r["run"]: r for r in results["sections"]["transfer"]["result"]["rows"]}
-    assert transfer["starter"]["other_tests"][0]["dataset"] == "noisy"
+    assert transfer["starter"]["scores"]["noisy"]["n"] == 1 and transfer["scratch_noisy"]["role"] == "from scratch"
+    assert transfer["finetuned"]["role"] == "fine-tuned"
     assert any("started from the trained weights of run starter" in n for n in transfer["finetuned"]["notes"])
     dropout = results["sections"]["dropout"]["result"]["factors"][0]
     assert [r["text"] for r in dropout["rows"]] == ["0", "0.25", "0.5", "1"]
@@ -66,3 +67,28 @@ def test_the_cifar10_example_builds_on_tiny_cifar_files(tmp_path):
     assert results["runs"]["resnet"]["test_size"] == 20 and results["runs"]["resnet"]["classes"] == 10
     text = "\n".join(page.extract_text() for page in PdfReader(summary.pdf).pages)
     assert "ResNet-18 + augmentation" in text and "ViT-Tiny/4" in text
+
+
+def test_the_fashion_example_builds_on_a_generated_stand_in(tmp_path):
+    """examples/fashion/ as written (its own models.py, every question type it uses, the target and the transfer),
+    with Debian's Fashion-MNIST replaced by generated idx files of the same layout, one seed and one epoch."""
+    shutil.copy(EXAMPLES / "fashion" / "models.py", tmp_path / "models.py")
+    write_mnist(tmp_path / "fashion", per_class=(30, 10))
+    text = (EXAMPLES / "fashion" / "experiments.toml").read_text(encoding="utf-8")
+    text = (text.replace('root = "/usr/share/datasets/fashion-mnist"', 'root = "fashion"')
+            .replace("limit_train = 12000\n", "").replace("limit_test = 2000\n", "")
+            .replace("seeds = [0, 1]", "seeds = [0]"))
+    for n in (3, 4, 6):
+        text = text.replace(f"epochs = {n}\n", "epochs = 1\n")
+    (tmp_path / "experiments.toml").write_text(text, encoding="utf-8")
+    summary = build(tmp_path / "experiments.toml", quiet=True)
+    assert summary.failed == 0
+    results = json.loads(summary.results.read_text(encoding="utf-8"))
+    assert all(s["status"] == "ok" for s in results["sections"].values()), {
+        k: s.get("status") for k, s in results["sections"].items()}
+    assert results["sections"]["best"]["target"]["runs"][0]["run"] == "best"
+    tuned = {r["run"]: r for r in results["sections"]["transfer"]["result"]["rows"]}["digits_finetuned"]
+    assert any("its head (fc2) was re-initialised" in note for note in tuned["notes"])
+    text = "\n".join(page.extract_text() for page in PdfReader(summary.pdf).pages)
+    assert "Best: BN, wider, augmented" in text and "88" in text
+

@@ -63,7 +63,10 @@ SEVERITY = {
     "INCONSISTENT_REPEAT": "warning",
     "MISSING_EXPLANATION": "warning",
     "CONFLICT_MARKERS": "info",
+    "BELOW_TARGET": "warning",
 }
+# The handout's target for question 1 (more cases in tests/test_targets.py).
+TARGET_92 = '\n[sections.compare.target]\nmetric = "accuracy"\nat_least = 0.92\n'
 CONFLICT = "<<<<<<< HEAD\nTest accuracy: 0.95\n=======\nTest accuracy: 0.91\n>>>>>>> teammate\n"
 
 FIRES: dict[str, list[Case]] = {
@@ -152,6 +155,10 @@ FIRES: dict[str, list[Case]] = {
         Case("table-only", f"{COMPARE}| Model | Test accuracy |\n|---|---|\n| C4 | 0.95 |\n| C1+M3 | 0.93 |\n", 1,
              ("reasoning", "no sentence explains"), "# 1 Conv blocks vs MobileNet blocks",
              grading=GRADING + ALIASES + '[grading.questions.compare]\nexpects = ["accuracy", "reasoning"]\n'),
+    ],
+    "BELOW_TARGET": [
+        Case("one-run-below", f"{COMPARE}C4 reaches a test accuracy of 97.2 %, C1+M3 only 91.5 %.\n", 3,
+             ("C1+M3", "91.5", "at least 92"), "C1+M3 only 91.5 %", sections=TARGET_92),
     ],
 }
 
@@ -273,6 +280,9 @@ keywords = ["line"]
         Case("reasons-over-short-lines", f"{COMPARE}| Model | Test accuracy |\n|---|---|\n| C4 | 0.95 |\n"
              "| C1+M3 | 0.93 |\n\nFull convolutions work better. The\nfour times more parameters fit more.\n",
              grading=GRADING + ALIASES + '[grading.questions.compare]\nexpects = ["accuracy", "reasoning"]\n'),
+    ],
+    "BELOW_TARGET": [
+        Case("hedged-at-the-target", f"{COMPARE}C1+M3 reaches a test accuracy of ~92 %.\n", sections=TARGET_92),
     ],
 }
 

@@ -290,3 +290,20 @@ def test_weights_file_loads_matching_tensors_and_keeps_a_new_head_fresh(tmp_path
     model = build_model("models.py:Net", {"weights_file": "pretrained.pt"}, (1, 28, 28), 4, tmp_path)
     assert torch.equal(model.conv1.weight, source.conv1.weight)
     assert any("2 kept fresh (fc2.weight, fc2.bias)" in note for note in model.build_notes)
+
+
+def test_a_head_trained_on_other_classes_is_reinitialised_even_when_its_shape_fits(tmp_path):
+    from reportgen.models import build_model
+    from reportgen.training.train import start_from
+
+    course(tmp_path)
+    torch.manual_seed(0)
+    source = build_model("models.py:Net", {}, (1, 28, 28), 10, tmp_path)
+    torch.manual_seed(1)
+    target = build_model("models.py:Net", {}, (1, 28, 28), 10, tmp_path)
+    fresh_head = target.fc2.weight.clone()
+    planned = type("P", (), {"spec": {"init_from": {"run": "fashion"}}, "seed": 0})()
+    fashion = ("T-shirt/top", "Trouser", "Pullover", *map(str, range(7)))
+    note = start_from(target, source.state_dict(), planned, fashion, tuple(map(str, range(10))))
+    assert "its head (fc2) was re-initialised" in note and "T-shirt/top" in note
+    assert torch.equal(target.fc2.weight, fresh_head) and torch.equal(target.fc1.weight, source.fc1.weight)

@@ -100,7 +100,7 @@ def test_sweeps_are_ranked_by_how_far_they_move_accuracy():
     result = conclude({"sweeps": output("sweeps", "sweeps", sweep)})
     assert result["findings"]["sweeps"] == [
         "Changing one factor at a time from C1+M3, accuracy moved most with: lr (31.0 points), epochs (2.0 points) "
-        "(best minus worst value).",
+        "(test accuracy of the best minus the worst value, both chosen on validation).",
         "Runs that did not train: lr = 10 (diverged).",
     ]
 

@@ -147,13 +147,16 @@ def test_rows_equal_sklearn_and_the_baseline_is_inserted_in_order():
         assert row["accuracy"]["mean"] == pytest.approx(accuracy_score(r.test_true, r.test_pred))
         assert row["f1_macro"]["mean"] == pytest.approx(f1_score(r.test_true, r.test_pred, average="macro"))
         assert row["final_train_loss"]["mean"] == r.history["train_loss"][-1]
+        assert row["val_accuracy"]["mean"] == r.history["val_acc"][-1]
         assert row["status"] == "ok"
-    means = [r["accuracy"]["mean"] for r in factor["rows"]]
-    assert factor["best"] == int(np.argmax(means))
-    assert factor["spread"] == pytest.approx(max(means) - min(means))
+    val = [r["val_accuracy"]["mean"] for r in factor["rows"]]
+    test = [r["accuracy"]["mean"] for r in factor["rows"]]
+    assert factor["best"] == int(np.argmax(val)) and factor["worst"] == int(np.argmin(val))
+    assert factor["val_spread"] == pytest.approx(max(val) - min(val))
+    assert factor["spread"] == pytest.approx(test[factor["best"]] - test[factor["worst"]])
     assert factor["log_x"] and factor["numeric"]
     text = " ".join(result["analysis"])
-    assert "lr moves test accuracy the most" in text and "not tested against seed-to-seed noise" in text
+    assert "lr moves validation accuracy the most" in text and "not tested against seed-to-seed noise" in text
     assert "beats" not in text  # one seed: no gap is tested, so nothing beats anything
     draw(impl, result)
 
@@ -171,20 +174,24 @@ def test_baseline_value_listed_is_the_baseline_run():
 # --- diverged and failed values, and the text ----------------------------------------------------------------
 
 
-def fake(seed: int, accuracy: float, status: str = "ok", n: int = 200) -> RunResult:
+def fake(seed: int, accuracy: float, status: str = "ok", n: int = 200, val: float | None = None) -> RunResult:
+    """A run right ``accuracy`` of the time on test (about), whose last validation accuracy is ``val`` (default: its
+    test accuracy)."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 10, n)
     pred = np.where(rng.random(n) < accuracy, y, (y + 1) % 10)
     prob = np.eye(10, dtype=np.float32)[pred]
     if status != "ok":
         prob[:] = np.nan
-    return RunResult(f"{seed:020d}", {}, {"train_loss": [2.0, 1.0 if status == "ok" else float("nan")]}, y, prob,
-                     np.zeros((n, 2), np.float32), tuple("0123456789"), 10, 10, 1.0, status=status,
-                     reason="training loss became nan in epoch 2" if status != "ok" else "")
+    val = float((pred == y).mean()) if val is None else val
+    history = {"train_loss": [2.0, 1.0 if status == "ok" else float("nan")], "val_acc": [0.1, val]}
+    return RunResult(f"{seed:020d}", {}, history, y, prob, np.zeros((n, 2), np.float32), tuple("0123456789"), 10, 10,
+                     1.0, status=status, reason="training loss became nan in epoch 2" if status != "ok" else "")
 
 
 def synthetic(accuracies: dict[str, list], seeds=None) -> tuple:
-    """A sweeps section over lr whose values' per-seed outcomes are given: a float, "diverged" or "failed"."""
+    """A sweeps section over lr whose values' per-seed outcomes are given: a float (test accuracy; validation the
+    same), a pair (test, validation), "diverged" or "failed"."""
     base = RunSpec("base", "Base", "mnist5k", "mlp", {}, TrainConfig(lr=0.01))
     cls = SECTIONS.get("sweeps")
     values = [float(v) for v in accuracies]
@@ -200,6 +207,7 @@ def synthetic(accuracies: dict[str, list], seeds=None) -> tuple:
         seeds = list(range(len(outs)))
         outcomes = [RunFailure("f" * 20, {}, "CUDA out of memory") if a == "failed"
                     else fake(10 * i + len(name), 0.1, "diverged") if a == "diverged"
+                    else fake(10 * i + len(name), a[0], val=a[1]) if isinstance(a, tuple)
                     else fake(10 * i + len(name), a) for i, a in enumerate(outs)]
         groups.append(RunGroup(name, specs[name], seeds, outcomes))
     impl = cls(spec)
@@ -243,7 +251,7 @@ def test_partly_diverged_value_is_diverged_and_not_best():
 def test_a_gap_beyond_seed_noise_beats_the_baseline():
     _, result = synthetic({"0.01": [0.70, 0.71, 0.72], "0.1": [0.90, 0.91, 0.92]})
     text = " ".join(result["analysis"])
-    assert "lr: the best value, 0.1, beats the baseline's 0.01 by" in text
+    assert "lr: the best value on validation, 0.1 (" in text and "beats the baseline's 0.01 on test accuracy by" in text
     assert "larger than seed-to-seed noise (Welch's t-test p = " in text
     assert result["factors"][0]["vs_baseline"]["significant"]
 
@@ -255,6 +263,37 @@ def test_a_gap_within_seed_noise_beats_nothing():
     assert "beats the" not in text
 
 
+def test_best_and_worst_are_chosen_on_validation_and_reported_on_test():
+    # lr = 0.1 leads on validation but trails on test; lr = 0.001 is the reverse: validation decides.
+    _, result = synthetic({"0.001": [(0.95, 0.60), (0.95, 0.61), (0.95, 0.62)],
+                           "0.01": [(0.80, 0.70), (0.80, 0.71), (0.80, 0.72)],
+                           "0.1": [(0.50, 0.90), (0.50, 0.91), (0.50, 0.92)]})
+    (factor,) = result["factors"]
+    texts = [r["text"] for r in factor["rows"]]
+    assert texts[factor["best"]] == "0.1" and texts[factor["worst"]] == "0.001"
+    test = {r["text"]: r["accuracy"]["mean"] for r in factor["rows"]}
+    assert factor["spread"] == pytest.approx(test["0.1"] - test["0.001"]) and factor["spread"] < 0
+    assert factor["val_spread"] == pytest.approx(0.30)
+    text = " ".join(result["analysis"])
+    assert "lr moves validation accuracy the most: from 61.0 % (lr = 0.001) to 91.0 % (lr = 0.1)" in text
+    assert "(the other way round)" in text
+    assert "lr: the best value on validation, 0.1 (91.0 % vs 71.0 % validation accuracy), is " in text
+    assert "below the baseline's 0.01 on test accuracy" in text and "does not carry over to the test set" in text
+    assert "beats" not in text
+
+
+def test_validation_accuracy_is_that_of_the_weights_kept_by_early_stopping():
+    from reportgen.sections.sweeps import final_val_accuracy
+
+    r = fake(0, 0.8)
+    r.history.update(val_loss=[1.0, 0.5, 0.7, 0.9], val_acc=[0.5, 0.8, 0.75, 0.7])
+    assert final_val_accuracy(r) == 0.7  # trained to the end: the last epoch's weights
+    r.events = [{"epoch": 4, "kind": "early_stop", "detail": "weights of epoch 2 restored"}]
+    assert final_val_accuracy(r) == 0.8
+    r.history = {}
+    assert final_val_accuracy(r) is None
+
+
 def test_template_shows_the_diverged_value():
     from reportgen.render.env import make_env
 
@@ -264,6 +303,8 @@ def test_template_shows_the_diverged_value():
     assert "diverged (1 of 1)" in html
     assert "lr = 10, seed 0: diverged: training loss became nan in epoch 2" in html
     assert "<strong>0.01</strong> (baseline)" in html
+    assert "Validation<br>accuracy" in html and "chosen by mean validation accuracy over seeds" in html
+    assert "ok, best on validation" in html
 
 
 def draw(impl, result) -> None:

@@ -134,13 +134,15 @@ def test_declaration(kind):
     cls.Options(**cls.example_options)  # the documented example is a valid set of options
 
 
-def real_groups(kind: str, seeds: tuple[int, ...] = (0, 1)) -> tuple[SectionSpec, list[RunGroup], dict]:
-    """Real tiny trained groups for ``kind``: its declared runs, any runs it derives, and for a section that
-    summarises others, the outputs of compare and confusion on the same runs."""
+def real_groups(kind: str, seeds: tuple[int, ...] = (0, 1), models: tuple[str, str] = ("conv", "mobilenet")
+                ) -> tuple[SectionSpec, list[RunGroup], dict]:
+    """Real tiny trained groups for ``kind``: its declared runs (of ``models``, names in support.TINY_MODELS), any
+    runs it derives, and for a section that summarises others, the outputs of compare and confusion on the same
+    runs."""
     cls = SECTIONS.get(kind)
     low, high = cls.run_count
     n = max(low, min(2, high if high is not None else 2))
-    specs = {name: support.tiny_spec(name) for name in ("conv", "mobilenet")[:n]}
+    specs = {name: support.tiny_spec(name) for name in models[:n]}
     spec = SectionSpec(id=f"q_{kind}", type=kind, title=f"A {kind} question", question="Why?", marks=1.0,
                        runs=tuple(specs), options=dict(cls.example_options))
     derived = cls.derive_runs(spec, specs, {})
@@ -173,6 +175,16 @@ def test_compute_is_json_and_figures_draw(kind, n_seeds):
     text = json.dumps(result, allow_nan=False)
     assert json.loads(text) == result  # plain data only: no tuples, numpy scalars or arrays
     assert isinstance(result.get("analysis"), list)
+    draw_all(impl, result)
+
+
+@pytest.mark.parametrize("kind", SECTIONS.names())
+def test_every_type_takes_a_model_from_a_users_file(kind):
+    """The same contract with a student's nn.Module (``arch = "models.py:StudentNet"``) instead of a built-in."""
+    spec, groups, outputs = real_groups(kind, (0,), models=("student", "student_wide"))
+    assert all(g.spec.arch == "models.py:StudentNet" for g in groups[:1])
+    impl, result = compute_real(kind, spec, groups, outputs)
+    assert json.loads(json.dumps(result, allow_nan=False)) == result
     draw_all(impl, result)
 
 

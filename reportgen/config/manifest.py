@@ -79,7 +79,7 @@ def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Man
     sections = {sid: _section(sid, table, runs) for sid, table in _named_tables(data, "sections")}
     for sid, section in sections.items():
         # Section types such as sweeps make runs of their own (variations of a baseline run).
-        derived = SECTIONS.get(section.type).derive_runs(section, runs, datasets)
+        derived = SECTIONS.get(section.type).derive_runs(section, runs, datasets, seeds=report.seeds)
         if derived:
             runs = {**runs, **derived}
             sections[sid] = replace(section, derived=tuple(derived))

@@ -4,9 +4,18 @@ The ecosystem's way of naming a class (Lightning CLI's ``class_path``, Hydra's `
 with the manifest's located errors: a missing file, an import error or a ``SyntaxError`` in the user's file is one
 :class:`~reportgen.config.errors.ManifestError` naming the manifest key and the user's file and line.
 
-A file path is relative to the manifest's folder. Each file is imported once per process under a private module name
-(so two manifests' ``models.py`` never collide, and a module the file imports beside it is found: its folder goes on
-``sys.path`` while it loads).
+A file path is relative to the manifest's folder. Each file is imported under a private module name (so two
+manifests' ``models.py`` never collide, and a module the file imports beside it is found: its folder goes on
+``sys.path`` while it loads), once per content: loading the same unchanged file again (a second build in the same
+process) returns the module already imported, and registers nothing twice. A file that changed on disk since is
+imported afresh, because its content hash is what run keys record (:func:`fingerprint`): what the file registered
+before (section types, checks, models) is withdrawn first, and put back if the new version fails to import.
+
+``[report] plugins`` (:func:`load_plugins`) are such files (or module names) imported for what they register: a
+plugin registers a section type with ``@SECTIONS.register("my_type")`` and a grading check with
+``@check("MY_CODE", "…")`` exactly as reportgen's own do. A name reportgen or another plugin already registered
+is a located error (``report.plugins[0]: …/b.py:7: section type "confusion" is already registered (built in)``).
+Registrations last for the process; :func:`unload` withdraws a plugin's.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from reportgen.config.errors import ManifestError
+from reportgen.config.registry import RegistrationError, forget, registering_for, restore
 
 #: Namespaces handled by a library's own factory rather than by ``getattr`` (``"timm:NAME"``).
 FACTORIES = ("timm",)
@@ -57,34 +67,73 @@ def parse_reference(text: str, where: str) -> Reference:
     return Reference(text, "module", left, attr)
 
 
-_MODULES: dict[Path, Any] = {}
+_MODULES: dict[Path, tuple[str, Any]] = {}  # resolved path -> (content hash, module)
 
 
 def load_file_module(path: Path, where: str) -> Any:
-    """Import the Python file at ``path`` (once per process); errors name ``where`` and the file's line."""
+    """Import the Python file at ``path`` (again only if its content changed); errors name ``where`` and the
+    file's line. What it registers while importing belongs to it (see the module's docstring)."""
     path = path.resolve()
-    if path in _MODULES:
-        return _MODULES[path]
     if not path.is_file():
         raise ManifestError(f"no such file {path}", location=where)
+    source = path.read_bytes()
+    digest = hashlib.sha256(source).hexdigest()
+    cached = _MODULES.get(path)
+    if cached is not None and cached[0] == digest:
+        return cached[1]
     name = "reportgen_user_" + hashlib.sha256(str(path).encode()).hexdigest()[:12] + "_" + path.stem
+    origin = str(path)
+    withdrawn = forget(origin)  # an edited file: what its previous version registered goes
+    previous = sys.modules.get(name)
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     sys.path.insert(0, str(path.parent))  # so that "from blocks import X" beside it works
     try:
-        spec.loader.exec_module(module)
-    except SyntaxError as err:
-        sys.modules.pop(name, None)
-        raise ManifestError(f"{err.filename or path}:{err.lineno}: SyntaxError: {err.msg}", location=where) from None
-    except Exception as err:  # noqa: BLE001 - any error in the user's code becomes one located message
-        sys.modules.pop(name, None)
-        raise ManifestError(f"{user_frame(err, path)}: {type(err).__name__}: {err}", location=where) from None
+        # Compiled from the bytes just hashed (no __pycache__ beside the user's file, no stale bytecode after an
+        # edit within the same second).
+        code = compile(source, str(path), "exec", dont_inherit=True)
+        with registering_for(origin):
+            exec(code, module.__dict__)  # noqa: S102 - importing the user's own file is the point
+    except BaseException as err:
+        forget(origin)  # whatever the failed version registered before it failed
+        restore(withdrawn, origin)
+        if previous is not None:
+            sys.modules[name] = previous
+        else:
+            sys.modules.pop(name, None)
+        if not isinstance(err, Exception):
+            raise
+        raise _import_error(err, path, where) from None
     finally:
         if sys.path and sys.path[0] == str(path.parent):
             sys.path.pop(0)
-    _MODULES[path] = module
+    _MODULES[path] = (digest, module)
     return module
+
+
+def _import_error(err: Exception, path: Path, where: str) -> ManifestError:
+    """One located line for an error raised while importing the user's file ``path``."""
+    if isinstance(err, SyntaxError):
+        return ManifestError(f"{err.filename or path}:{err.lineno}: SyntaxError: {err.msg}", location=where)
+    if isinstance(err, RegistrationError):
+        return ManifestError(f"{user_frame(err, path)}: {err}", location=where)
+    return ManifestError(f"{user_frame(err, path)}: {type(err).__name__}: {err}", location=where)
+
+
+def unload(plugin: Path | str) -> None:
+    """Forget a plugin (a file's path, or a module's name): withdraw what it registered, so that it (or another
+    plugin) may register those names again. For long-lived processes and tests; a build never needs it."""
+    text = str(plugin)
+    if isinstance(plugin, Path) or _is_file(text):
+        path = Path(plugin).resolve()
+        forget(str(path))
+        cached = _MODULES.pop(path, None)
+        if cached is not None:
+            sys.modules.pop(cached[1].__name__, None)
+    else:
+        forget(text)
+        sys.modules.pop(text, None)
 
 
 def user_frame(err: BaseException, path: Path | None = None) -> str:
@@ -164,22 +213,76 @@ def fingerprint(ref: Reference, base_dir: Path) -> dict[str, str]:
         return {"package": top, "version": "unknown"}
 
 
+def _is_file(entry: str) -> bool:
+    return entry.endswith(".py") or "/" in entry or "\\" in entry
+
+
+def plugin_origins(entries: tuple[str, ...] | list[str], base_dir: Path) -> list[str]:
+    """What the registries record as the owner of each entry's registrations: a file's resolved path, or the
+    module's name."""
+    return [str((Path(base_dir) / e).resolve()) if _is_file(e) else e for e in entries]
+
+
 def load_plugins(entries: tuple[str, ...] | list[str], base_dir: Path) -> list[Any]:
-    """Import each ``[report] plugins`` entry (a file relative to ``base_dir``, or a module name) once; importing a
-    plugin registers its section types and grading checks. Errors are located at ``report.plugins[i]``."""
+    """Import each ``[report] plugins`` entry (a file relative to ``base_dir``, or a module name); importing a
+    plugin registers its section types and grading checks, which are then checked like reportgen's own. Errors are
+    located at ``report.plugins[i]``."""
     modules = []
-    for i, entry in enumerate(entries):
+    for i, (entry, origin) in enumerate(zip(entries, plugin_origins(entries, base_dir), strict=True)):
         where = f"report.plugins[{i}]"
-        if entry.endswith(".py") or "/" in entry or "\\" in entry:
+        if _is_file(entry):
             modules.append(load_file_module(Path(base_dir) / entry, where))
-            continue
-        try:
-            modules.append(importlib.import_module(entry))
-        except ModuleNotFoundError as err:
-            raise ManifestError(f'cannot import "{entry}": {err}', location=where) from None
-        except SyntaxError as err:
-            raise ManifestError(f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}", location=where) from None
-        except Exception as err:  # noqa: BLE001
-            raise ManifestError(f"{user_frame(err)}: {type(err).__name__}: {err}", location=where) from None
+        else:
+            modules.append(_import_plugin_module(entry, where))
+        _check_section_types(origin, where)
     return modules
 
+
+def _import_plugin_module(entry: str, where: str) -> Any:
+    if entry in sys.modules:  # imported once per process, as Python does; what it registered stays
+        return sys.modules[entry]
+    try:
+        with registering_for(entry):
+            return importlib.import_module(entry)
+    except ModuleNotFoundError as err:
+        raise ManifestError(f'cannot import "{entry}": {err}', location=where) from None
+    except SyntaxError as err:
+        raise ManifestError(f"{err.filename}:{err.lineno}: SyntaxError: {err.msg}", location=where) from None
+    except RegistrationError as err:
+        forget(entry)
+        raise ManifestError(f"{user_frame(err)}: {err}", location=where) from None
+    except Exception as err:  # noqa: BLE001
+        forget(entry)
+        raise ManifestError(f"{user_frame(err)}: {type(err).__name__}: {err}", location=where) from None
+
+
+def _check_section_types(origin: str, where: str) -> None:
+    """The section types ``origin`` registered keep the contract reportgen's own keep (a ``Section`` subclass, an
+    ``Options`` dataclass, ``run_count`` and ``template``), so a mistake is found here and not halfway through a
+    build."""
+    import dataclasses
+    import inspect
+
+    from reportgen.sections import SECTIONS, Section
+
+    for name in SECTIONS.names():
+        if SECTIONS.origin(name) != origin:
+            continue
+        cls = SECTIONS.get(name)
+        problem = ""
+        if not (isinstance(cls, type) and issubclass(cls, Section)):
+            problem = "not a subclass of reportgen.sections.Section"
+        elif not (isinstance(cls.Options, type) and dataclasses.is_dataclass(cls.Options)):
+            problem = "its Options must be a dataclass (its fields are the section's manifest options)"
+        elif not (isinstance(cls.run_count, tuple) and len(cls.run_count) == 2
+                  and isinstance(cls.run_count[0], int) and cls.run_count[0] >= 0
+                  and (cls.run_count[1] is None or isinstance(cls.run_count[1], int))):
+            problem = f"its run_count must be (at least, at most or None), got {cls.run_count!r}"
+        elif not isinstance(cls.template, str):
+            problem = f"its template must be a path (str), got {type(cls.template).__name__}"
+        if problem:
+            try:
+                place = f"{inspect.getsourcefile(cls)}:{inspect.getsourcelines(cls)[1]}: "
+            except (TypeError, OSError):
+                place = ""
+            raise ManifestError(f'{place}section type "{name}": {problem}', location=where)

@@ -71,7 +71,7 @@ def grade_document(doc: Document, manifest: Manifest, reference: Reference | Non
     answers = match_questions(doc, blocks(doc, context.headings), questions, claims, matrices, grading.min_words)
     findings = Findings(
         doc=doc, context=context, claims=claims, matrices=matrices, class_reports=class_reports, answers=answers,
-        grading=grading, reference=reference, aliases=aliases,
+        grading=grading, reference=reference, aliases=aliases, manifest=manifest,
         run_settings={name: {"epochs": r.train.epochs, "lr": r.train.lr, "batch_size": r.train.batch_size}
                       for name, r in manifest.runs.items()},
     )

@@ -75,6 +75,9 @@ def load_reference(path: Path) -> Reference:
         raise ReferenceError_(f"{target}: not a results.json (expected a JSON object)")
     runs: dict[str, ReferenceRun] = {}
     for section in (data.get("sections") or {}).values():
+        # A stale or failed section's numbers may belong to another definition of its runs: never compare with them.
+        if isinstance(section, dict) and section.get("status", "ok") in ("stale", "failed", "missing"):
+            continue
         _collect((section or {}).get("result"), runs)
     if not any(r.metrics for r in runs.values()):
         raise ReferenceError_(f"{target}: holds no run with metrics to compare against")

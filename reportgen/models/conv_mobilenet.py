@@ -65,3 +65,16 @@ def conv_mobilenet(
         layers.append(block(in_ch, out_ch, stride))
         in_ch = out_ch
     return ConvMobileNet(nn.Sequential(*layers), in_ch, num_classes)
+
+
+def block_counts(spec) -> tuple[int | None, int | None]:
+    """``(conv_blocks, mobilenet_blocks)`` of a run spec (a :class:`~reportgen.config.specs.RunSpec`) whose arch is
+    ``conv_mobilenet``, the defaults filled in; ``(None, None)`` for any other architecture. Without building the
+    model; a built one says the same through its ``describe()``."""
+    if spec.arch != "conv_mobilenet":
+        return None, None
+    from reportgen.config.params import resolved_params
+    from reportgen.models.base import SUPPLIED
+
+    full = resolved_params(conv_mobilenet, spec.model_options, skip=SUPPLIED)
+    return int(full["conv_blocks"]), int(full["mobilenet_blocks"])

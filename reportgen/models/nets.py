@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from reportgen.models.classifier import Classifier
+from reportgen.models.describe import compact_widths
 from reportgen.models.layers import same_conv
 
 
@@ -31,6 +32,11 @@ class MLP(Classifier):
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, hidden[-1]) -> (N, num_classes)
         return self.head(features)
 
+    def describe(self) -> dict[str, int | str]:
+        """Facts for tables of models (:mod:`reportgen.models.describe`): hidden layers and their widths."""
+        widths = [group.linear.out_features for group in self.layers]
+        return {"hidden layers": len(widths), **({"hidden units": compact_widths(widths)} if widths else {})}
+
 
 class CNN(Classifier):
     """``blocks`` → ``flatten`` → ``fc`` → ``head``; ``blocks[i]`` holds ``conv``, ``bn``, ``act``, ``pool``."""
@@ -50,6 +56,12 @@ class CNN(Classifier):
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, D) -> (N, num_classes)
         return self.head(features)
 
+    def describe(self) -> dict[str, int | str]:
+        """Facts for tables of models (:mod:`reportgen.models.describe`): conv blocks, their filters, FC layers."""
+        filters = [block.conv.out_channels for block in self.blocks]
+        hidden = sum(isinstance(m, nn.Linear) for m in self.fc.modules())
+        return {"conv blocks": len(filters), "filters": compact_widths(filters), "hidden FC layers": hidden}
+
 
 class ConvMobileNet(Classifier):
     """``blocks`` (an ``nn.Sequential`` of ConvBlock/MobileNetBlock) → global average pool → ``head``."""
@@ -68,6 +80,15 @@ class ConvMobileNet(Classifier):
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:  # (N, width) -> (N, num_classes)
         return self.head(features)
+
+    def describe(self) -> dict[str, int | str]:
+        """Facts for tables of models (:mod:`reportgen.models.describe`): how many blocks of each kind (the
+        handout's conv_block_count and mobilenet_block_count) and the blocks' output widths."""
+        from reportgen.models.blocks import MobileNetBlock
+
+        mobile = sum(isinstance(block, MobileNetBlock) for block in self.blocks)
+        widths = [[m for m in block.modules() if isinstance(m, nn.Conv2d)][-1].out_channels for block in self.blocks]
+        return {"conv blocks": len(self.blocks) - mobile, "MobileNet blocks": mobile, "widths": compact_widths(widths)}
 
 
 class Conv7x7FC(Classifier):

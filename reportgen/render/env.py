@@ -2,7 +2,11 @@
 
 Templates format numbers through filters and never do arithmetic (nbconvert's habit). A manifest's own
 template folder (``[report] templates``) is searched before the built-in one, so a course can override
-any template by giving a file of the same name.
+any template by giving a file of the same name. The folders of the report's plugin section types come last:
+a plugin's ``template = "templates/my_type.html.j2"`` is relative to its own file, cannot shadow a built-in
+template, and ``[report] templates`` overrides it by the same relative path. A section type with no template
+is shown by ``sections/_generic.html.j2`` (its result's scalars, flat tables and figures; see
+:func:`generic_view`).
 """
 
 from __future__ import annotations
@@ -27,11 +31,45 @@ def builtin_templates() -> Path:
                       f"{here.parent / 'templates'})")
 
 
-def make_env(extra: Path | None = None) -> jinja2.Environment:
+#: The rendering of a section type without a template of its own (a plugin's, typically): see generic_view().
+GENERIC_TEMPLATE = """\
+{% from "macros.html.j2" import figure, analysis %}
+{% set g = s.generic %}
+{% if g.analysis %}{{ analysis(g.analysis) }}{% endif %}
+{% if g["items"] %}
+<table class="metrics generic">
+  <tbody>
+  {% for key, value in g["items"] %}
+    <tr><th scope="row">{{ key }}</th><td>{{ value }}</td></tr>
+  {% endfor %}
+  </tbody>
+</table>
+{% endif %}
+{% for t in g.tables %}
+<table class="metrics generic">
+  <caption>{{ t.name }}</caption>
+  <thead><tr>{% for c in t.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+  <tbody>
+  {% for row in t.rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}
+  </tbody>
+</table>
+{% endfor %}
+{% for f in s.figures %}
+{{ figure(f) }}
+{% endfor %}
+{% if g.omitted %}<p class="note">Not shown here (see results.json): {{ g.omitted|join(", ") }}.</p>{% endif %}
+"""
+GENERIC = "sections/_generic.html.j2"
+
+
+def make_env(extra: Path | None = None, plugin_dirs: list[Path] | tuple[Path, ...] = ()) -> jinja2.Environment:
+    """The environment: ``extra`` (``[report] templates``), then the built-in templates, then ``plugin_dirs`` (the
+    folders of the files defining the report's plugin section types)."""
     folders = [str(extra)] if extra is not None else []
     folders.append(str(builtin_templates()))
+    folders.extend(str(d) for d in plugin_dirs if str(d) not in folders)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
+        loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(folders), jinja2.DictLoader({GENERIC: GENERIC_TEMPLATE})]),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
         trim_blocks=True,
@@ -40,6 +78,38 @@ def make_env(extra: Path | None = None) -> jinja2.Environment:
     )
     env.filters.update(pct=pct, mean_std=mean_std, num=num, count=count, seconds=seconds, pvalue=pvalue)
     return env
+
+
+def generic_view(result: dict) -> dict:
+    """What ``sections/_generic.html.j2`` shows of a result: ``analysis`` (a list of paragraphs), ``items``
+    (``(key, text)`` for each top-level scalar, and ``key.sub`` for a dict of scalars), ``tables`` (a list of dicts
+    of scalars, e.g. one row per run: ``{"name", "columns", "rows"}``) and ``omitted`` (the keys not shown)."""
+    view: dict = {"analysis": [], "items": [], "tables": [], "omitted": []}
+    for key, value in result.items():
+        if key == "analysis" and isinstance(value, list) and all(isinstance(p, str) for p in value):
+            view["analysis"] = value
+        elif _scalar(value):
+            view["items"].append((key, _text(value)))
+        elif isinstance(value, dict) and value and all(_scalar(v) for v in value.values()):
+            view["items"].extend((f"{key}.{k}", _text(v)) for k, v in value.items())
+        elif (isinstance(value, list) and value and all(isinstance(r, dict) for r in value)
+              and all(_scalar(v) for r in value for v in r.values())):
+            columns = list(dict.fromkeys(k for r in value for k in r))
+            rows = [[_text(r.get(c)) for c in columns] for r in value]
+            view["tables"].append({"name": key, "columns": columns, "rows": rows})
+        else:
+            view["omitted"].append(key)
+    return view
+
+
+def _scalar(x) -> bool:
+    return x is None or isinstance(x, (str, int, float, bool))
+
+
+def _text(x) -> str:
+    if isinstance(x, bool) or x is None:
+        return "–" if x is None else str(x).lower()
+    return num(x, 4) if isinstance(x, float) else str(x)
 
 
 def _missing(x) -> bool:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from reportgen.runs.cache import RunCache
 from reportgen.runs.plan import Plan, PlannedRun
-from reportgen.training.result import RunFailure, RunResult
+from reportgen.training.result import InitState, RunFailure, RunResult
 
 Outcome = RunResult | RunFailure
 
@@ -65,7 +65,7 @@ def run_plan(plan: Plan, cache: RunCache, device, *, force: bool = False, quiet:
                     why = f"init_from: the weights of cache entry {planned.init_from} are unavailable"
                     _record(report, progress, planned, RunFailure(planned.key, planned.spec, why), cache)
                 else:
-                    init_states[planned.key] = state
+                    init_states[planned.key] = InitState(state, tuple(source.classes))
                     ready.append(planned)
         if executor == "ray":
             finished = run_ray(plan.manifest, ready, str(device), threads, ray_address, init_states)

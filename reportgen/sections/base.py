@@ -102,10 +102,11 @@ class Section:
 
     @classmethod
     def derive_runs(
-        cls, spec: SectionSpec, runs: dict[str, RunSpec], datasets: dict[str, Any]
+        cls, spec: SectionSpec, runs: dict[str, RunSpec], datasets: dict[str, Any], seeds: tuple[int, ...] = ()
     ) -> dict[str, RunSpec]:
         """Runs this section makes itself from its options (a sweep's variations), checked and named
-        uniquely (e.g. ``"sweeps:lr=0.01"``). Raise ``ManifestError`` located in the section for bad options."""
+        uniquely (e.g. ``"sweeps:lr=0.01"``). Raise ``ManifestError`` located in the section for bad options.
+        ``seeds``: the report's, for a section that states what its runs will cost before they train."""
         return {}
 
     def __init__(self, spec: SectionSpec) -> None:

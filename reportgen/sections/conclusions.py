@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, Section, SectionContext
+from reportgen.sections.records import collect_records, usable
 from reportgen.sections.stats import RULE, compare_seeds
 from reportgen.text import pct, points, ratio
 
@@ -23,15 +24,11 @@ COLLAPSE_POINTS = 0.15
 
 
 def collect_runs(outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Every run with an accuracy summary in any section's ``rows``, by label (first occurrence wins)."""
-    runs: dict[str, dict[str, Any]] = {}
-    for output in outputs.values():
-        for row in output.get("result", {}).get("rows", []) or []:
-            acc = row.get("accuracy")
-            if isinstance(acc, dict) and acc.get("n") and "label" in row and row["label"] not in runs:
-                runs[row["label"]] = {"accuracy": acc, "params": row.get("params"), "macs": row.get("macs"),
-                                      "section": output["id"], "dataset": row.get("dataset", "")}
-    return runs
+    """Every run with an accuracy summary in any usable section's ``rows``, by run name (see :mod:`records`):
+    ``{"label", "accuracy", "params", "macs", "section", "dataset"}``."""
+    return {name: {"label": r.label, "accuracy": r.accuracy, "params": r.params, "macs": r.macs,
+                   "section": r.section, "dataset": r.dataset}
+            for name, r in collect_records(outputs).runs.items()}
 
 
 def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
@@ -39,13 +36,15 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     ordered = sorted(runs.items(), key=lambda kv: -kv[1]["accuracy"]["mean"])
     if not ordered:
         return [], []
-    best_label, best = ordered[0]
+    best_name, best = ordered[0]
+    best_label = best.get("label", best_name)
     table, tied = [], []
-    for label, run in ordered:
-        test = compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if label != best_label else None
+    for name, run in ordered:
+        label = run.get("label", name)
+        test = compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if name != best_name else None
         if test is not None and test["testable"] and not test["significant"]:
             tied.append(label)
-        table.append({"rank": len(table) + 1, "label": label, "accuracy": run["accuracy"],
+        table.append({"rank": len(table) + 1, "run": name, "label": label, "accuracy": run["accuracy"],
                       "params": run["params"], "macs": run["macs"],
                       "gap": None if test is None else test["diff"], "p": None if test is None else test["p"],
                       "significant": None if test is None else test["significant"]})
@@ -66,9 +65,10 @@ def size_tradeoff(runs: dict[str, dict[str, Any]]) -> list[str]:
     sized = {k: v for k, v in runs.items() if v.get("params")}
     if len(sized) < 2:
         return []
-    labels = list(sized)
-    acc = np.array([sized[k]["accuracy"]["mean"] for k in labels])
-    params = np.array([sized[k]["params"] for k in labels], dtype=float)
+    names = list(sized)
+    labels = [sized[k].get("label", k) for k in names]
+    acc = np.array([sized[k]["accuracy"]["mean"] for k in names])
+    params = np.array([sized[k]["params"] for k in names], dtype=float)
     text = []
     if len(labels) >= 3 and np.ptp(acc) > 0 and np.ptp(params) > 0:
         from scipy.stats import spearmanr
@@ -77,18 +77,18 @@ def size_tradeoff(runs: dict[str, dict[str, Any]]) -> list[str]:
         trend = "more parameters went with higher accuracy" if rho > 0.5 else (
             "more parameters went with lower accuracy" if rho < -0.5 else "accuracy did not follow parameter count")
         text.append(f"Across the configurations, {trend} (Spearman's ρ = {rho:.2f} over {len(labels)} runs).")
-    best = labels[int(acc.argmax())]
-    smallest = labels[int(params.argmin())]
-    if smallest == best:
+    best_name, smallest_name = names[int(acc.argmax())], names[int(params.argmin())]
+    best, smallest = labels[int(acc.argmax())], labels[int(params.argmin())]
+    if smallest_name == best_name:
         text.append(f"The most accurate configuration, {best}, is also the smallest: no accuracy was bought with size.")
     else:
-        test = compare_seeds(sized[best]["accuracy"]["values"], sized[smallest]["accuracy"]["values"])
+        test = compare_seeds(sized[best_name]["accuracy"]["values"], sized[smallest_name]["accuracy"]["values"])
         gap = points(test["diff"])
         verdict = ("a gap within seed-to-seed noise" if test["testable"] and not test["significant"]
                    else "a real gap" if test["testable"] else "an untested gap (one seed)")
         text.append(
             f"The smallest configuration, {smallest}, has "
-            f"{ratio(sized[smallest]['params'], sized[best]['params'], 'parameters')} "
+            f"{ratio(sized[smallest_name]['params'], sized[best_name]['params'], 'parameters')} "
             f"than {best} and is {gap} less accurate: {verdict}."
         )
     return text
@@ -132,10 +132,14 @@ def sweep_findings(outputs: dict[str, dict[str, Any]]) -> list[str]:
             continue
         factors = [f for f in output["result"].get("factors", []) if f.get("spread") is not None]
         if factors:
-            ordered = sorted(factors, key=lambda f: -f["spread"])
-            shown = ", ".join(f"{f['factor']} ({points(f['spread'])})" for f in ordered)
+            # Ordered by the validation gap (how the best and worst values were chosen), shown as the test gap.
+            ordered = sorted(factors, key=lambda f: -(f.get("val_spread") if f.get("val_spread") is not None
+                                                      else f["spread"]))
+            shown = ", ".join(f"{f['factor']} ({'−' if f['spread'] < 0 else ''}{points(f['spread'])})"
+                              for f in ordered)
             text.append(f"Changing one factor at a time from {output['result']['baseline']['label']}, accuracy moved "
-                        f"most with: {shown} (best minus worst value).")
+                        f"most with: {shown} (test accuracy of the best minus the worst value, both chosen on "
+                        "validation).")
         broken = [r for f in output["result"].get("factors", []) for r in f["rows"] if r.get("status") != "ok"]
         if broken:
             text.append("Runs that did not train: " + ", ".join(f"{r['label']} ({r['status']})" for r in broken) + ".")
@@ -153,7 +157,10 @@ class ConclusionsSection(Section):
     template = "sections/conclusions.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
-        outputs = {k: v for k, v in ctx.outputs.items() if k != ctx.section.id}
+        everything = {k: v for k, v in ctx.outputs.items() if k != ctx.section.id}
+        records = collect_records(everything)
+        # Stale, failed or missing results are never read: their numbers may belong to another definition.
+        outputs = {k: v for k, v in everything.items() if usable(v) is None}
         runs = collect_runs(outputs)
         # Accuracies on different data do not compare: rank and relate size to accuracy per dataset.
         datasets = sorted({r["dataset"] for r in runs.values()})
@@ -181,8 +188,13 @@ class ConclusionsSection(Section):
             for o in outputs.values()
             if o.get("result", {}).get("analysis") and o["type"] not in ("conclusions",)
         ]
+        left_out = [f"{sid} ({why})" for sid, why in records.left_out.items()]
+        if left_out:
+            findings["left_out"] = [f"Left out of these conclusions, since their stored results cannot be trusted "
+                                    f"as they stand: {', '.join(left_out)}. Rebuild them to include them."]
         return {"ranking": table, "findings": findings, "rule": RULE,
-                "analysis": [*rank_text, *findings["size"], *collapses, *findings["sweeps"]]}
+                "analysis": [*findings.get("left_out", []), *rank_text, *findings["size"], *collapses,
+                             *findings["sweeps"]]}
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
         return []

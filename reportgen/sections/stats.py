@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from reportgen.text import pvalue
+
 ALPHA = 0.05
 RULE = "Welch's t-test over seeds at the 5 % level"
 
@@ -44,3 +46,11 @@ def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
         p = float(ttest_ind(a_arr, b_arr, equal_var=False).pvalue)
     p = 1.0 if math.isnan(p) else p
     return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True}
+
+
+def verdict(test: dict[str, Any]) -> str:
+    """How a :func:`compare_seeds` result reads in a sentence (never "better" unless it beats the noise)."""
+    if not test["testable"]:
+        return "untested: one seed gives no estimate of seed-to-seed noise"
+    p = pvalue(test["p"])
+    return f"larger than seed-to-seed noise ({p})" if test["significant"] else f"within seed-to-seed noise ({p})"

@@ -3,9 +3,13 @@
 ``[sections.ID.factors]`` maps a factor — a training key (``lr``, ``loss``, ``epochs``, …), the dataset's
 ``split`` or a model option (``model.channels``) — to the values to try. :meth:`SweepsSection.derive_runs`
 makes one run per value that differs from the baseline's (named ``"ID:lr=0.01"``); the baseline's own value
-is not retrained, the baseline run stands for it. ``compute`` tabulates each factor's values (accuracy, macro
-F1, time, final training loss, status), keeps diverged and failed runs visible, and says which factor moves
-accuracy the most and whether any value beats the baseline by more than seed-to-seed noise.
+is not retrained, the baseline run stands for it. ``compute`` tabulates each factor's values (validation and test
+accuracy, macro F1, time, final training loss, status), keeps diverged and failed runs visible, and says which factor
+moves accuracy the most and whether any value beats the baseline by more than seed-to-seed noise.
+
+Best and worst values are chosen on validation (the mean over seeds of the final validation accuracy of the weights a
+run ended with, :func:`final_val_accuracy`) and reported on test: choosing on the test set and then reporting that
+same test accuracy would flatter the winner.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import difflib
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+import numpy as np
+
 from reportgen.config.errors import ManifestError
 from reportgen.config.manifest import check_recipe
 from reportgen.config.params import check_value, parameters
@@ -23,7 +29,11 @@ from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.stats import RULE, compare_seeds, summarize
 from reportgen.text import pct, points, pvalue
+from reportgen.training.result import RunResult
 
+#: How sweeps and grids choose a best value or configuration (stated under their tables).
+SELECTION = ("mean validation accuracy over seeds of the weights each run ended with (the last epoch's, or with early "
+             "stopping the restored epoch's)")
 PANELS_PER_FIGURE = 6  # two rows of three small panels
 CHANCE_FACTOR = 1.5  # test accuracy under this many times the chance level counts as "did not learn"
 # Names people write for a factor, for the "did you mean" of an unknown one.
@@ -89,7 +99,7 @@ def factor_table(baseline: RunSpec, datasets: dict[str, Any]) -> dict[str, tuple
     return table
 
 
-def _unknown_factor(factor: str, table: dict[str, Any]) -> str:
+def unknown_factor(factor: str, table: dict[str, Any]) -> str:
     if f"model.{factor}" in table:
         return f'unknown factor "{factor}"; did you mean "model.{factor}"?'
     if factor == "split":
@@ -100,7 +110,7 @@ def _unknown_factor(factor: str, table: dict[str, Any]) -> str:
     return f'unknown factor "{factor}"{hint}'
 
 
-def _variant(baseline: RunSpec, factor: str, where: str, value: Any, name: str, label: str) -> RunSpec:
+def variant(baseline: RunSpec, factor: str, where: str, value: Any, name: str, label: str) -> RunSpec:
     """The baseline with ``factor`` set to ``value`` (``where``: "train", "split" or "model")."""
     if where == "model":
         options = {**baseline.model_options, factor.removeprefix("model."): value}
@@ -111,6 +121,18 @@ def _variant(baseline: RunSpec, factor: str, where: str, value: Any, name: str, 
     return replace(baseline, name=name, label=label, train=replace(baseline.train, **{factor: value}))
 
 
+def check_variant(run: RunSpec, baseline: RunSpec, at: str, prefix: str = "") -> None:
+    """``check_recipe`` on a derived run: an error is located at ``at`` (the value that made the run) and names the
+    key that clashes, with ``prefix`` before it (a grid point: "at lr = 0.1, loss = mse: ")."""
+    try:
+        check_recipe(run.train, f"runs.{baseline.name}")
+    except ManifestError as err:  # the variant's recipe cannot work: name the key that clashes
+        key = err.location.split(".")[-1]
+        shown = value_text(getattr(run.train, key, None)) if hasattr(run.train, key) else ""
+        raise ManifestError(prefix + (f"{key} = {shown} {err.message}" if shown else err.message),
+                            location=at) from None
+
+
 @SECTIONS.register("sweeps")
 class SweepsSection(Section):
     @dataclass(frozen=True)
@@ -119,12 +141,13 @@ class SweepsSection(Section):
         factors: dict[str, list[Any]]
 
     run_count = (1, 1)  # the baseline
-    version = 2  # 2: "p < 0.001"
+    version = 3  # 2: "p < 0.001"; 3: best and worst chosen on validation, reported on test
     example_options: ClassVar[dict[str, Any]] = {"factors": {"lr": [0.003, 0.03]}}
     template = "sections/sweeps.html.j2"
 
     @classmethod
-    def derive_runs(cls, spec: SectionSpec, runs: dict[str, RunSpec], datasets: dict[str, Any]) -> dict[str, RunSpec]:
+    def derive_runs(cls, spec: SectionSpec, runs: dict[str, RunSpec], datasets: dict[str, Any],
+                    seeds: tuple[int, ...] = ()) -> dict[str, RunSpec]:
         where = f"sections.{spec.id}.factors"
         factors = spec.options.get("factors") or {}
         if not factors:
@@ -134,7 +157,7 @@ class SweepsSection(Section):
         derived: dict[str, RunSpec] = {}
         for factor, values in factors.items():
             if factor not in table:
-                raise ManifestError(_unknown_factor(factor, table), location=f"{where}.{factor}")
+                raise ManifestError(unknown_factor(factor, table), location=f"{where}.{factor}")
             if not values:
                 raise ManifestError("needs at least one value", location=f"{where}.{factor}")
             tp, base_value, kind = table[factor]
@@ -148,14 +171,8 @@ class SweepsSection(Section):
                 if plain(value) == plain(canonical(factor, base_value)):
                     continue  # the baseline run stands for its own value
                 name = run_name(spec.id, factor, value)
-                run = _variant(baseline, factor, kind, value, name, f"{factor} = {value_text(value)}")
-                try:
-                    check_recipe(run.train, f"runs.{baseline.name}")
-                except ManifestError as err:  # the variant's recipe cannot work: name the key that clashes
-                    key = err.location.split(".")[-1]
-                    shown = value_text(getattr(run.train, key, None)) if hasattr(run.train, key) else ""
-                    raise ManifestError(f"{key} = {shown} {err.message}" if shown else err.message,
-                                        location=at) from None
+                run = variant(baseline, factor, kind, value, name, f"{factor} = {value_text(value)}")
+                check_variant(run, baseline, at)
                 derived[name] = run
         return derived
 
@@ -166,6 +183,7 @@ class SweepsSection(Section):
         k = next((len(r.classes) for g in ctx.groups for r in g.results), 0)
         chance = 1 / k if k else None
         return {"baseline": row_of(base, None, True), "factors": factors, "seeds": base.seeds, "rule": RULE,
+                "selection": SELECTION,
                 "chance": chance, "analysis": analysis(factors, base.label, chance)}
 
     def _factor(self, factor: str, values, base: RunGroup, by_name: dict[str, RunGroup]) -> dict[str, Any]:
@@ -175,12 +193,11 @@ class SweepsSection(Section):
             rows.append(row_of(group or base, plain(canonical(factor, value)), group is None))
         if not any(r["baseline"] for r in rows):  # the baseline's value is not listed: show it all the same
             _insert_in_order(rows, row_of(base, plain(canonical(factor, baseline_value(base, factor))), True))
-        numeric = all(isinstance(r["value"], int | float) and not isinstance(r["value"], bool) for r in rows)
-        log_x = numeric and all(r["value"] > 0 for r in rows) and (
-            factor == "lr" or max(r["value"] for r in rows) >= 20 * min(r["value"] for r in rows))
-        ok = [r for r in rows if r["status"] == "ok"]
-        best = max(ok, key=lambda r: r["accuracy"]["mean"], default=None)
-        worst = min(ok, key=lambda r: r["accuracy"]["mean"], default=None)
+        numeric, log_x = value_axis(factor, [r["value"] for r in rows])
+        # Chosen on validation, reported on test: the test set takes no part in picking the best or worst value.
+        ok = [r for r in rows if r["status"] == "ok" and r["val_accuracy"]["n"]]
+        best = max(ok, key=lambda r: r["val_accuracy"]["mean"], default=None)
+        worst = min(ok, key=lambda r: r["val_accuracy"]["mean"], default=None)
         baseline_row = next(r for r in rows if r["baseline"])
         vs_baseline = None
         if best is not None and not best["baseline"] and baseline_row["status"] == "ok":
@@ -189,8 +206,10 @@ class SweepsSection(Section):
         spread_test = compare_seeds(best["accuracy"]["values"], worst["accuracy"]["values"]) if several else None
         return {
             "factor": factor, "numeric": numeric, "log_x": log_x, "rows": rows,
-            "best": rows.index(best) if best else None,
+            "best": rows.index(best) if best else None, "worst": rows.index(worst) if several else None,
+            # test accuracy of the best value on validation minus that of the worst (negative when they swap on test)
             "spread": best["accuracy"]["mean"] - worst["accuracy"]["mean"] if several else None,
+            "val_spread": best["val_accuracy"]["mean"] - worst["val_accuracy"]["mean"] if several else None,
             "best_vs_worst": spread_test, "vs_baseline": vs_baseline,
         }
 
@@ -216,6 +235,14 @@ class SweepsSection(Section):
         return figures
 
 
+def value_axis(factor: str, values: list[Any]) -> tuple[bool, bool]:
+    """``(numeric, log_x)``: whether a factor's values go on a numeric x axis, and whether that axis is logarithmic
+    (learning rates, and positive values spanning 20× or more)."""
+    numeric = bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    log_x = numeric and all(v > 0 for v in values) and (factor == "lr" or max(values) >= 20 * min(values))
+    return numeric, log_x
+
+
 def row_of(group: RunGroup, value: Any, baseline: bool) -> dict[str, Any]:
     """One table row: the group's metrics over its finished seeds, and its status over all seeds."""
     from sklearn.metrics import f1_score
@@ -229,10 +256,22 @@ def row_of(group: RunGroup, value: Any, baseline: bool) -> dict[str, Any]:
         "value": value, "text": value_text(value) if value is not None else "", "run": group.name,
         "label": group.label, "baseline": baseline,
         "accuracy": summarize([r.test_accuracy for r in results]), "f1_macro": summarize(f1),
+        "val_accuracy": summarize([final_val_accuracy(r) for r in results]),
         "train_seconds": summarize([r.train_seconds for r in results]), "final_train_loss": summarize(losses),
         "status": status, "finished": len(results), "broken": len(group.outcomes) - len(results),
         "reason": next((o.reason for o in group.outcomes if not o.ok), ""), "failures": group.failures,
     }
+
+
+def final_val_accuracy(result: RunResult) -> float | None:
+    """The validation accuracy of the weights ``result`` ended with: the last epoch's, or with early stopping the
+    restored best epoch's; ``None`` without a validation history."""
+    val = result.history.get("val_acc") or []
+    if not val:
+        return None
+    stopped = any(e.get("kind") == "early_stop" for e in result.events) and result.history.get("val_loss")
+    # Early stopping restores the epoch of the first lowest validation loss (reportgen.training.epoch_control).
+    return float(val[int(np.argmin(result.history["val_loss"]))] if stopped else val[-1])
 
 
 def baseline_value(base: RunGroup, factor: str) -> Any:
@@ -270,7 +309,7 @@ def _insert_in_order(rows: list[dict[str, Any]], row: dict[str, Any]) -> None:
         rows.insert(0, row)
 
 
-def _noise(test: dict[str, Any]) -> str:
+def noise_text(test: dict[str, Any]) -> str:
     """How a gap compares with seed-to-seed noise, as the end of "the gap is …"."""
     if not test["testable"]:
         return "not tested against seed-to-seed noise (one seed per run)"
@@ -280,31 +319,41 @@ def _noise(test: dict[str, Any]) -> str:
 
 
 def _against_baseline(name: str, best: dict[str, Any], base: dict[str, Any], test: dict[str, Any]) -> str:
-    """The best value's gap over the baseline's (never negative: the baseline is among the values)."""
+    """The test-accuracy gap of the best value on validation over the baseline's (either sign: a lead on validation
+    need not carry over to the test set)."""
+    chosen = (f"{name}: the best value on validation, {best['text']} ({pct(best['val_accuracy']['mean'])} vs "
+              f"{pct(base['val_accuracy']['mean'])} validation accuracy),")
+    tested = f"({pct(best['accuracy']['mean'])} vs {pct(base['accuracy']['mean'])})"
+    if test["significant"] and test["diff"] > 0:
+        return (f"{chosen} beats the baseline's {base['text']} on test accuracy by {points(test['diff'])} {tested}, "
+                f"{noise_text(test)}.")
     if test["significant"]:
-        return (f"{name}: the best value, {best['text']}, beats the baseline's {base['text']} by "
-                f"{points(test['diff'])} ({pct(best['accuracy']['mean'])} vs {pct(base['accuracy']['mean'])}), "
-                f"{_noise(test)}.")
-    return (f"{name}: the best value, {best['text']} ({pct(best['accuracy']['mean'])}), is {points(test['diff'])} "
-            f"above the baseline's {base['text']} ({pct(base['accuracy']['mean'])}); the gap is {_noise(test)}"
-            + (", so no value is shown to beat the baseline." if test["testable"] else "."))
+        return (f"{chosen} is {points(test['diff'])} below the baseline's {base['text']} on test accuracy {tested}, "
+                f"{noise_text(test)}: its lead on validation does not carry over to the test set.")
+    side = "above" if test["diff"] >= 0 else "below"
+    end = ", so no value is shown to beat the baseline." if test["testable"] else "."
+    return (f"{chosen} is {points(test['diff'])} {side} the baseline's {base['text']} on test accuracy {tested}; the "
+            f"gap is {noise_text(test)}{end}")
 
 
 def analysis(factors: list[dict[str, Any]], baseline_label: str, chance: float | None = None) -> list[str]:
-    """Which factor moves accuracy the most, then each factor's best value against the baseline."""
+    """Which factor moves validation accuracy the most (and what that does on test), then each factor's best value
+    on validation against the baseline on test."""
     if not factors:
         return ["No factors are varied, so there is nothing to compare with the baseline."]
     text = []
-    moving = [f for f in factors if f["spread"] is not None]
+    moving = [f for f in factors if f["val_spread"] is not None]
     if moving:
-        top = max(moving, key=lambda f: f["spread"])
-        ok = [r for r in top["rows"] if r["status"] == "ok"]
-        hi = top["rows"][top["best"]]
-        lo = min(ok, key=lambda r: r["accuracy"]["mean"])
+        top = max(moving, key=lambda f: f["val_spread"])
+        hi, lo = top["rows"][top["best"]], top["rows"][top["worst"]]
+        name = top["factor"]
+        swapped = " (the other way round)" if top["spread"] < 0 else ""
         text.append(
-            f"Of the factors varied, {top['factor']} moves test accuracy the most: from {pct(lo['accuracy']['mean'])} "
-            f"({top['factor']} = {lo['text']}) to {pct(hi['accuracy']['mean'])} ({top['factor']} = {hi['text']}), "
-            f"a spread of {points(top['spread'])}, which is {_noise(top['best_vs_worst'])}."
+            f"Of the factors varied, {name} moves validation accuracy the most: from "
+            f"{pct(lo['val_accuracy']['mean'])} ({name} = {lo['text']}) to {pct(hi['val_accuracy']['mean'])} "
+            f"({name} = {hi['text']}). On the test set these two values reach {pct(lo['accuracy']['mean'])} and "
+            f"{pct(hi['accuracy']['mean'])}, a gap of {points(top['spread'])}{swapped}, which is "
+            f"{noise_text(top['best_vs_worst'])}."
         )
     for f in factors:
         name, rows = f["factor"], f["rows"]
@@ -313,11 +362,13 @@ def analysis(factors: list[dict[str, Any]], baseline_label: str, chance: float |
             sentence = f"{name}: no value finished training."
         elif base["status"] != "ok":
             best = rows[f["best"]]
-            sentence = (f"{name}: the best value is {best['text']} ({pct(best['accuracy']['mean'])}); the baseline "
-                        f"{baseline_label} did not finish, so no value is compared with it.")
+            sentence = (f"{name}: the best value on validation is {best['text']} "
+                        f"({pct(best['val_accuracy']['mean'])}; test accuracy {pct(best['accuracy']['mean'])}); the "
+                        f"baseline {baseline_label} did not finish, so no value is compared with it.")
         elif rows[f["best"]]["baseline"]:
-            sentence = (f"{name}: the baseline's own value, {base['text']}, gives the highest test accuracy of the "
-                        f"values tried ({pct(base['accuracy']['mean'])}).")
+            sentence = (f"{name}: the baseline's own value, {base['text']}, gives the highest validation accuracy of "
+                        f"the values tried ({pct(base['val_accuracy']['mean'])}; test accuracy "
+                        f"{pct(base['accuracy']['mean'])}).")
         else:
             sentence = _against_baseline(name, rows[f["best"]], base, f["vs_baseline"])
         for r in rows:

@@ -18,9 +18,8 @@ import numpy as np
 
 from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
-from reportgen.sections.block_mix import verdict
 from reportgen.sections.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
-from reportgen.sections.stats import RULE, compare_seeds, summarize
+from reportgen.sections.stats import RULE, compare_seeds, summarize, verdict
 from reportgen.text import pct, points
 from reportgen.training.result import RunResult
 

@@ -67,3 +67,13 @@ class RunFailure:
     @property
     def ok(self) -> bool:
         return False
+
+
+@dataclass
+class InitState:
+    """The trained weights a run starts from (``init_from``) and the class names they were trained on: a head
+    trained on other classes is re-initialised even when its shape happens to fit."""
+
+    state_dict: dict[str, Any]
+    classes: tuple[str, ...] = ()
+

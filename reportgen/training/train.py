@@ -28,7 +28,7 @@ from reportgen.models.features import FeatureTap, uses_conv
 from reportgen.training.epoch_control import EpochControl
 from reportgen.training.losses import make_loss
 from reportgen.training.optim import make_optimizer, make_scheduler
-from reportgen.training.result import RunResult
+from reportgen.training.result import InitState, RunResult
 
 if TYPE_CHECKING:  # the plan is the layer above; training only reads a planned run's fields
     from reportgen.runs.plan import PlannedRun
@@ -69,7 +69,7 @@ def train(
     device: torch.device,
     on_epoch: EpochCallback | None = None,
     *,
-    init_state: dict[str, torch.Tensor] | None = None,
+    init_state: InitState | dict[str, torch.Tensor] | None = None,
     extra_tests: dict[str, Split] | None = None,
 ) -> RunResult:
     """Train ``planned`` on ``data`` and evaluate it on the test split (and on each of ``extra_tests``, the test
@@ -89,7 +89,9 @@ def train(
         raise TrainingError(f"cannot build model {planned.run.arch!r}: {err}") from err
     notes = list(getattr(model, "build_notes", []))  # what happened to the model before training, in words
     if init_state is not None:
-        notes.append(start_from(model, init_state, planned))
+        if not isinstance(init_state, InitState):
+            init_state = InitState(init_state)
+        notes.append(start_from(model, init_state.state_dict, planned, init_state.classes, data.classes))
     if cfg.freeze:
         notes.append(freeze(model, cfg.freeze))
     params, macs = count_params(model), count_macs(model, data.input_shape)
@@ -182,19 +184,34 @@ def train(
     )
 
 
-def start_from(model: torch.nn.Module, state: dict[str, torch.Tensor], planned: PlannedRun) -> str:
-    """Load the source run's weights into ``model`` where names and shapes match; a sentence saying what happened."""
+def start_from(model: torch.nn.Module, state: dict[str, torch.Tensor], planned: PlannedRun,
+               source_classes: tuple[str, ...] = (), classes: tuple[str, ...] = ()) -> str:
+    """Load the source run's weights into ``model`` where names and shapes match; a sentence saying what happened.
+    When the source was trained on other classes (names given and different), the head (the last ``nn.Linear``)
+    keeps its fresh initialisation even if its shape fits: its outputs meant other classes."""
     from reportgen.models.external import copy_matching
 
+    head = ""
+    if source_classes and classes and tuple(source_classes) != tuple(classes):
+        linears = [name for name, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+        head = linears[-1] if linears else ""
+        state = {k: v for k, v in state.items() if not (head and k.startswith(head + "."))}
     loaded, fresh = copy_matching(model, state)
     source = planned.spec.get("init_from", {}).get("run", "the source run")
     if not loaded:
         raise TrainingError(f"init_from: no weight of run {source!r} fits this model (different architecture?)")
     text = f"started from the trained weights of run {source} (seed {planned.seed}): {loaded} tensors"
-    if fresh:
+    if head:
+        text += (f"; its head ({head}) was re-initialised, since the source was trained on other classes "
+                 f"({_few(source_classes)} instead of {_few(classes)})")
+    elif fresh:
         shown = ", ".join(fresh[:4]) + (", …" if len(fresh) > 4 else "")
         text += f"; {len(fresh)} re-initialised because their shapes differ (a new head: {shown})"
     return text
+
+
+def _few(names) -> str:
+    return ", ".join(str(n) for n in list(names)[:3]) + (", …" if len(names) > 3 else "")
 
 
 def freeze(model: torch.nn.Module, prefixes: tuple[str, ...]) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reportgen.config.registry import Registry
+from reportgen.config.specs import Manifest
 from reportgen.grade.context import Context
 from reportgen.grade.model import Claim, ClassReport, Document, Flag, Matrix, Severity
 from reportgen.grade.questions import Answer
@@ -31,6 +32,7 @@ class Findings:
     reference: Reference | None = None
     aliases: dict[str, list[str]] = field(default_factory=dict)  # run -> phrases that name it (labels included)
     run_settings: dict[str, dict] = field(default_factory=dict)  # run -> {"epochs", "lr", "batch_size"} trained with
+    manifest: Manifest | None = None  # the course's manifest (its sections' targets, for BELOW_TARGET)
 
     def same_block(self, a: int, b: int) -> bool:
         """Whether two line numbers lie under the same heading (lines are numbered 1, 2, ... in order)."""
@@ -65,11 +67,22 @@ def flag(code: str, severity: Severity, message: str, evidence: str, line: int |
 
 
 def run_checks(findings: Findings, codes: list[str] | None = None) -> list[Flag]:
-    """Every registered check (or those named), flags in document order."""
+    """Every registered check (or those named), flags in document order. A check registered by a plugin
+    (``[report] plugins``) runs only for a manifest that loads that plugin."""
     flags: list[Flag] = []
-    for code in codes or CHECKS.names():
+    for code in codes or [c for c in CHECKS.names() if _applies(c, findings.manifest)]:
         flags.extend(CHECKS.get(code).run(findings))
     return sorted(flags, key=lambda f: (f.line is None, f.line or 0, f.code))
+
+
+def _applies(code: str, manifest: Manifest | None) -> bool:
+    """Whether ``code`` is reportgen's own, or a check of one of ``manifest``'s plugins."""
+    origin = CHECKS.origin(code)
+    if origin is None or manifest is None:
+        return True
+    from reportgen.config.plugins import plugin_origins
+
+    return origin in plugin_origins(manifest.report.plugins, manifest.base_dir)
 
 
 from reportgen.grade.checks import (  # noqa: E402,F401  (registers)
@@ -79,5 +92,6 @@ from reportgen.grade.checks import (  # noqa: E402,F401  (registers)
     explanation,
     markers,
     repeat,
+    target,
     vs_reference,
 )

@@ -1,30 +1,36 @@
-"""with_without_mobilenet: ROC from probabilities (scikit-learn as the oracle), t-SNE of features on one shared
-test subset, separation measures, and text that never claims more than the seeds support."""
+"""ablation (formerly with_without_mobilenet): ROC from probabilities (scikit-learn as the oracle), t-SNE of features
+on one shared test subset, separation measures, text that never claims more than the seeds support; the reference
+run (the ``reference`` option, else the first listed) and the old name, which keeps old manifests meaning the same."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.metrics import auc, roc_auc_score, roc_curve, silhouette_score
 
+from reportgen.config.manifest import load_manifest
 from reportgen.config.specs import SectionSpec
+from reportgen.models.conv_mobilenet import block_counts
 from reportgen.render.env import make_env
 from reportgen.sections import SECTIONS, SectionContext
+from reportgen.sections.ablation import reference_run
 from reportgen.sections.compare import mean_curves
 from reportgen.sections.embedding import stratified_subset
-from reportgen.sections.with_without_mobilenet import roc_aucs, roc_curves
+from reportgen.sections.roc import roc_aucs, roc_curves
+from reportgen.training.result import RunFailure
 from tests.support import tiny_group
 from tests.test_sections import draw_all, group, make_result
 
-KIND = "with_without_mobilenet"
+KIND = "ablation"
 
 
-def compute(groups, **options):
-    spec = SectionSpec(id="q6", type=KIND, title="Q6", question="?", marks=10, runs=tuple(g.name for g in groups),
+def compute(groups, kind=KIND, **options):
+    spec = SectionSpec(id="q6", type=kind, title="Q6", question="?", marks=10, runs=tuple(g.name for g in groups),
                        options=options)
-    impl = SECTIONS.get(KIND)(spec)
+    impl = SECTIONS.get(kind)(spec)
     return impl, impl.compute(SectionContext(spec, groups))
 
 
@@ -139,3 +145,96 @@ def test_template_renders(real):
     html = make_env().get_template(impl.template).render(s={"result": result, "figures": figures})
     assert html.count("<caption>") == 3 and html.count("<figure") == 4
     assert "C1+M1" in html and "t-SNE plane" in html
+
+
+# --- the reference run -------------------------------------------------------------------------------------------
+
+
+def three_runs():
+    return [group(name, [make_result(10 * i + s) for s in (0, 1)]) for i, name in enumerate(("a", "b", "c"))]
+
+
+def test_the_reference_defaults_to_the_first_run_listed():
+    _, result = compute(three_runs(), tsne_points=60)
+    assert result["reference"] == "a" and [e["reference"] for e in result["runs"]] == [True, False, False]
+    assert result["analysis"][0].startswith("B against A has ")
+    assert any(s.startswith("C against A has ") for s in result["analysis"])
+
+
+def test_a_reference_other_than_the_first():
+    impl, result = compute(three_runs(), tsne_points=60, reference="b")
+    assert result["reference"] == "b" and [e["reference"] for e in result["runs"]] == [False, True, False]
+    text = result["analysis"]
+    assert text[0].startswith("A against B has ")
+    assert any(s.startswith("C against B has ") for s in text)
+    assert not any(" against A " in s or " against C " in s for s in text)
+    assert any("for A vs" in s and "for B," in s for s in text)  # separation: each run against the reference
+    html = make_env().get_template(impl.template).render(s={"result": result, "figures": []})
+    assert "against the reference, B:" in html and html.count("(reference)") == 1
+    assert "MobileNet" not in html and "MobileNet" not in " ".join(text)  # generic models: generic words
+
+
+def test_a_reference_without_a_finished_seed_compares_nothing():
+    groups = three_runs()
+    groups[1].outcomes[:] = [RunFailure("f" * 20, {}, "boom"), RunFailure("e" * 20, {}, "boom")]
+    impl, result = compute(groups, tsne_points=60, reference="b")
+    assert result["analysis"] == ["No seed of the reference run, B, finished, so there is nothing to compare it with."]
+    draw_all(impl, result)
+
+
+SECTION = """
+[sections.q6]
+type = "{kind}"
+runs = ["conv", "mobilenet"]
+reference = "{reference}"
+"""
+
+
+@pytest.mark.parametrize("kind", ["ablation", "with_without_mobilenet"])
+def test_reference_in_the_manifest(load_ok, load_error, tiny_manifest_text, kind):
+    manifest = load_ok(tiny_manifest_text + SECTION.format(kind=kind, reference="mobilenet"))
+    assert manifest.sections["q6"].type == "ablation"
+    assert reference_run(manifest.sections["q6"]) == "mobilenet"
+    assert load_error(tiny_manifest_text + SECTION.format(kind=kind, reference="mobilnet")) == (
+        'experiments.toml: sections.q6.reference: "mobilnet" is not one of this section\'s runs ("conv", '
+        '"mobilenet"); did you mean "mobilenet"?'
+    )
+
+
+def test_a_run_of_the_manifest_outside_the_section_is_no_reference(load_error, tiny_manifest_text):
+    wide = '\n[runs.wide]\nextends = "conv"\nlabel = "C2 wide"\nmodel = { channels = 16 }\n'
+    assert load_error(tiny_manifest_text + wide + SECTION.format(kind="ablation", reference="wide")) == (
+        'experiments.toml: sections.q6.reference: "wide" is not one of this section\'s runs ("conv", "mobilenet")'
+    )
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def old_reference(manifest, section) -> str:
+    """with_without_mobilenet's rule before the rename: the run with the fewest MobileNet blocks (a model without
+    them counting as 0), the first listed on a tie."""
+    return min(section.runs, key=lambda run: block_counts(manifest.runs[run])[1] or 0)
+
+
+@pytest.mark.parametrize(("path", "sid", "reference"), [
+    ("experiments.toml", "with_without_mobilenet", "c4"),
+    ("examples/itu-a3-course.toml", "with_without_mobilenet", "c4"),
+    ("examples/itu-a2.toml", "with_without_conv", "mlp"),
+])
+def test_old_manifests_keep_their_reference(path, sid, reference):
+    """The three manifests written for with_without_mobilenet load as ablation and compare against the same run."""
+    manifest = load_manifest(REPO / path)
+    section = manifest.sections[sid]
+    assert section.type == "ablation" and "reference" not in section.options
+    assert reference_run(section) == old_reference(manifest, section) == reference
+
+
+def test_the_old_name_is_an_alias():
+    assert SECTIONS.canonical("with_without_mobilenet") == "ablation"
+    assert SECTIONS.get("with_without_mobilenet") is SECTIONS.get("ablation")
+    assert "with_without_mobilenet" not in SECTIONS.names()  # one type, tested once by the contract tests
+    groups = three_runs()
+    _, new = compute(groups, tsne_points=60)
+    _, old = compute(groups, kind="with_without_mobilenet", tsne_points=60)
+    assert json.dumps(old["runs"]) == json.dumps(new["runs"])

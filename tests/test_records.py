@@ -1,0 +1,65 @@
+"""Typed per-run records between sections: keyed by run name, never by label; stale or failed results never read."""
+
+from __future__ import annotations
+
+import json
+
+from reportgen.config.specs import SectionSpec
+from reportgen.grade.reference import load_reference
+from reportgen.sections.base import SectionContext
+from reportgen.sections.conclusions import ConclusionsSection
+from reportgen.sections.records import RECORD_VERSION, collect_records
+
+
+def _summary(values):
+    import numpy as np
+
+    return {"mean": float(np.mean(values)), "std": float(np.std(values, ddof=1)), "n": len(values), "values": values}
+
+
+def _output(sid, rows, **flags):
+    return {"id": sid, "type": "compare", "result": {"rows": rows, "analysis": []}, "figures": [],
+            "spec": {"title": sid}, **flags}
+
+
+def _row(run, label, values, dataset="digits"):
+    return {"run": run, "label": label, "dataset": dataset, "accuracy": _summary(values), "params": 100, "macs": 10}
+
+
+def test_two_runs_with_one_label_stay_two_runs():
+    outputs = {"a": _output("a", [_row("c4", "C4", [0.9, 0.91])]),
+               "b": _output("b", [_row("c4_wide", "C4", [0.8, 0.81])])}
+    records = collect_records(outputs)
+    assert list(records.runs) == ["c4", "c4_wide"]
+    assert [r.label for r in records.runs.values()] == ["C4 (run c4)", "C4 (run c4_wide)"]
+    assert all(r.version == RECORD_VERSION for r in records.runs.values())
+    result = ConclusionsSection(SectionSpec("conclusions", "conclusions", "C", "", 0, ())).compute(
+        SectionContext(SectionSpec("conclusions", "conclusions", "C", "", 0, ()), [], outputs))
+    assert [row["run"] for row in result["ranking"]] == ["c4", "c4_wide"]
+    assert "C4 (run c4) has the highest" in " ".join(result["analysis"])
+
+
+def test_stale_failed_and_missing_results_are_left_out_and_said_so():
+    outputs = {"fresh": _output("fresh", [_row("a", "A", [0.5, 0.52]), _row("b", "B", [0.6, 0.61])]),
+               "old": _output("old", [_row("c", "C", [0.99, 0.99])], stale=True),
+               "broken": _output("broken", [], error="my.py:3: ZeroDivisionError: division by zero"),
+               "never": {"id": "never", "type": "compare", "missing": True, "result": {}, "figures": []}}
+    records = collect_records(outputs)
+    assert set(records.runs) == {"a", "b"}
+    assert records.left_out == {"old": "stale", "broken": "failed", "never": "missing"}
+    spec = SectionSpec("conclusions", "conclusions", "C", "", 0, ())
+    result = ConclusionsSection(spec).compute(SectionContext(spec, [], outputs))
+    text = " ".join(result["analysis"])
+    assert "old (stale)" in text and "broken (failed)" in text and "C " not in text.replace("Conclusions", "")
+    assert result["ranking"][0]["run"] == "b"
+
+
+def test_grading_reference_never_reads_a_stale_section(tmp_path):
+    results = {"sections": {
+        "fresh": {"status": "ok", "result": {"rows": [_row("a", "A", [0.5, 0.52])]}},
+        "old": {"status": "stale", "result": {"rows": [_row("a", "A", [0.99, 0.99]), _row("z", "Z", [0.1, 0.1])]}},
+    }}
+    (tmp_path / "results.json").write_text(json.dumps(results), encoding="utf-8")
+    reference = load_reference(tmp_path)
+    assert set(reference.runs) == {"a"}
+    assert reference.runs["a"].metrics["accuracy"]["mean"] == 0.51
