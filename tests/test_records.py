@@ -63,3 +63,10 @@ def test_grading_reference_never_reads_a_stale_section(tmp_path):
     reference = load_reference(tmp_path)
     assert set(reference.runs) == {"a"}
     assert reference.runs["a"].metrics["accuracy"]["mean"] == 0.51
+
+
+def test_only_types_that_declare_records_feed_the_conclusions():
+    # A plugin's rows may carry an "accuracy" that is not the run's test accuracy (say, on its confident images).
+    outputs = {"mine": {**_output("mine", [_row("a", "A", [0.99, 0.99])]), "type": "confident"},
+               "fresh": _output("fresh", [_row("a", "A", [0.5, 0.52])])}
+    assert collect_records(outputs).runs["a"].accuracy["mean"] == 0.51

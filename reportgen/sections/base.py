@@ -95,6 +95,9 @@ class Section:
     template: ClassVar[str] = ""
     # True for sections computed from the other sections' results (conclusions): built after them.
     summarises: ClassVar[bool] = False
+    # True for sections whose result["rows"] hold each run's test accuracy over seeds ("run", "label", "dataset",
+    # "accuracy", "params", "macs"): the per-run records a summary reads (see sections/records.py).
+    records: ClassVar[bool] = False
     # Bump when a change to compute() or figures() changes what a section shows: stored results are redone.
     version: ClassVar[int] = 1
     # Options that make a minimal valid instance (used by the tests and as documentation).

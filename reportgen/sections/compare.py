@@ -84,6 +84,7 @@ class CompareSection(Section):
     class Options:
         sort_by: Literal["accuracy", "f1_macro", "params", "manifest"] = "manifest"  # table row order
 
+    records = True  # its rows are per-run test-accuracy records
     run_count = (2, None)
     template = "sections/compare.html.j2"
     version = 4  # 3: rows name their dataset; "p < 0.001"; 4: other test sets (evaluate_on), setup notes

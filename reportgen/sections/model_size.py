@@ -82,6 +82,7 @@ class ModelSizeSection(Section):
     class Options:
         sort_by: Literal["manifest", "accuracy", "params"] = "manifest"  # table row order
 
+    records = True  # its rows are per-run test-accuracy records
     run_count = (2, None)
     version = 3  # 2: rows name their dataset; "p < 0.001". 3: model_size; structure from the models' describe()
     template = "sections/model_size.html.j2"

@@ -48,12 +48,17 @@ def usable(output: dict[str, Any]) -> str | None:
 
 def collect_records(outputs: dict[str, dict[str, Any]]) -> Records:
     """Every run with an accuracy summary in any usable section's ``rows``, by run name (first section wins)."""
+    from reportgen.sections.base import SECTIONS
+
     records = Records()
     for sid, output in outputs.items():
         why = usable(output)
         if why is not None:
             records.left_out[sid] = why
             continue
+        kind = output.get("type", "")
+        if kind not in SECTIONS or not SECTIONS.get(kind).records:
+            continue  # its rows (if any) are not per-run test accuracies: a plugin's "accuracy" may mean anything
         for row in output.get("result", {}).get("rows", []) or []:
             acc = row.get("accuracy")
             name = row.get("run") or row.get("label")
