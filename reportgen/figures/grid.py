@@ -9,16 +9,9 @@ from matplotlib.axes import Axes
 from matplotlib.transforms import blended_transform_factory
 
 from reportgen.figures.style import FULL_WIDTH, HALF_WIDTH, house_style, new_figure
+from reportgen.figures.sweep import tick_label, value_ticks
 
 VAL_COLOUR, TEST_COLOUR, CHOSEN_COLOUR, WINNER_COLOUR, BROKEN_COLOUR = "C0", "C2", "C1", "C2", "#c62828"
-
-
-def _tick(entry: dict[str, Any]) -> str:
-    """A compact tick label: split fractions as ``0.6/0.2/0.2`` rather than ``[0.6, 0.2, 0.2]``."""
-    value = entry["value"]
-    if isinstance(value, list):
-        return "/".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
-    return entry["text"]
 
 
 def plot_grid_marginal(marginal: dict[str, Any], *, ax: Axes | None = None) -> Axes:
@@ -69,20 +62,7 @@ def plot_grid_marginal(marginal: dict[str, Any], *, ax: Axes | None = None) -> A
         elif empty or partial:
             low, high = ax.get_ylim()
             ax.set_ylim(low - (0.25 if empty else 0.12) * (high - low), high)  # room at the bottom for the marks
-        if marginal.get("log_x"):
-            ax.set_xscale("log")
-        labels = [_tick(e) for e in entries]
-        ax.set_xticks(xs, labels)
-        ax.minorticks_off()
-        if not numeric:
-            ax.set_xlim(-0.5, len(entries) - 0.5)
-        elif len(xs) > 1 and not marginal.get("log_x"):
-            span = max(xs) - min(xs)
-            ax.set_xlim(min(xs) - 0.08 * span, max(xs) + 0.08 * span)
-        if max((len(t) for t in labels), default=0) * len(labels) > 24:
-            ax.tick_params(axis="x", labelrotation=30)
-            for t in ax.get_xticklabels():
-                t.set_horizontalalignment("right")
+        value_ticks(ax, xs, [tick_label(e) for e in entries], numeric=numeric, log_x=bool(marginal.get("log_x")))
         ax.set_title(marginal["factor"])
         ax.set_ylabel("accuracy (%)")
     return ax

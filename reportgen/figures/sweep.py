@@ -13,12 +13,29 @@ from reportgen.figures.style import FULL_WIDTH, HALF_WIDTH, house_style, new_fig
 OK_COLOUR, BASELINE_COLOUR, BROKEN_COLOUR = "C0", "C1", "#c62828"
 
 
-def _tick(row: dict[str, Any]) -> str:
+def tick_label(row: dict[str, Any]) -> str:
     """A compact tick label: split fractions as ``0.6/0.2/0.2`` rather than ``[0.6, 0.2, 0.2]``."""
     value = row["value"]
     if isinstance(value, list):
         return "/".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
     return row["text"]
+
+
+def value_ticks(ax: Axes, xs: list[float], labels: list[str], *, numeric: bool, log_x: bool) -> None:
+    """An x axis of a factor's values: numeric (log when ``log_x``) or one slot per value, labels slanted when long."""
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xticks(xs, labels)
+    ax.minorticks_off()
+    if not numeric:
+        ax.set_xlim(-0.5, len(labels) - 0.5)
+    elif len(xs) > 1 and not log_x:
+        span = max(xs) - min(xs)
+        ax.set_xlim(min(xs) - 0.08 * span, max(xs) + 0.08 * span)
+    if max((len(t) for t in labels), default=0) * len(labels) > 24:
+        ax.tick_params(axis="x", labelrotation=30)
+        for t in ax.get_xticklabels():
+            t.set_horizontalalignment("right")
 
 
 def plot_sweep(factor: dict[str, Any], *, ax: Axes | None = None) -> Axes:
@@ -59,20 +76,7 @@ def plot_sweep(factor: dict[str, Any], *, ax: Axes | None = None) -> Axes:
             low, high = ax.get_ylim()
             pad = 0.25 * (high - low) if any(r["status"] != "ok" for r in rows) else 0
             ax.set_ylim(low - pad, high)  # room at the bottom for the × marks
-        if factor.get("log_x"):
-            ax.set_xscale("log")
-        labels = [_tick(r) for r in rows]
-        ax.set_xticks(xs, labels)
-        ax.minorticks_off()
-        if not numeric:
-            ax.set_xlim(-0.5, len(rows) - 0.5)
-        elif len(xs) > 1 and not factor.get("log_x"):
-            span = max(xs) - min(xs)
-            ax.set_xlim(min(xs) - 0.08 * span, max(xs) + 0.08 * span)
-        if max((len(t) for t in labels), default=0) * len(labels) > 24:
-            ax.tick_params(axis="x", labelrotation=30)
-            for t in ax.get_xticklabels():
-                t.set_horizontalalignment("right")
+        value_ticks(ax, xs, [tick_label(r) for r in rows], numeric=numeric, log_x=bool(factor.get("log_x")))
         for t, r in zip(ax.get_xticklabels(), rows, strict=True):
             if r["baseline"]:
                 t.set_fontweight("bold")

@@ -242,6 +242,9 @@ def analysis(r: dict[str, Any]) -> list[str]:
     if cost["baseline_in_grid"]:
         text[0] += (f" The configuration equal to the baseline is the baseline run {r['baseline']['label']} itself, "
                     "not a retraining.")
+    else:
+        text[0] += (f" The baseline run {r['baseline']['label']} is not one of them; its own trainings come on top "
+                    "and it is not ranked with them.")
     over = f" (mean ± std over {len(r['seeds'])} seeds)" if len(r["seeds"]) > 1 else ""
     if r["best"] is None:
         text.append("No configuration finished training on every seed, so none is chosen.")
