@@ -70,3 +70,19 @@ def test_only_types_that_declare_records_feed_the_conclusions():
     outputs = {"mine": {**_output("mine", [_row("a", "A", [0.99, 0.99])]), "type": "confident"},
                "fresh": _output("fresh", [_row("a", "A", [0.5, 0.52])])}
     assert collect_records(outputs).runs["a"].accuracy["mean"] == 0.51
+
+
+def test_a_run_with_one_surviving_seed_is_never_called_worse():
+    from reportgen.sections.conclusions import ranking
+
+    runs = {"best": {"label": "Best", "accuracy": _summary([0.95, 0.951, 0.952]), "params": 1, "macs": 1},
+            "worse": {"label": "Worse", "accuracy": _summary([0.80, 0.81, 0.805]), "params": 1, "macs": 1},
+            "broke": {"label": "Broke", "accuracy": {"mean": 0.5, "std": 0.0, "n": 1, "values": [0.5]},
+                      "params": 1, "macs": 1}}  # diverged on 2 of its 3 seeds
+    _, text = ranking(runs)
+    joined = " ".join(text)
+    assert "Every other configuration" not in joined
+    assert "Below it by more than seed-to-seed noise" in joined and "Worse" in joined
+    assert "Not tested against it" in joined and "Broke (1 finished seed)" in joined
+    _, text = ranking({k: runs[k] for k in ("best", "worse")})
+    assert "Every other configuration is below it by more than seed-to-seed noise" in " ".join(text)

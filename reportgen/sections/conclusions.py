@@ -38,25 +38,37 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
         return [], []
     best_name, best = ordered[0]
     best_label = best.get("label", best_name)
-    table, tied = [], []
+    table, tied, worse, untested = [], [], [], []
     for name, run in ordered:
         label = run.get("label", name)
         test = compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if name != best_name else None
         if test is not None and test["testable"] and not test["significant"]:
             tied.append(label)
+        elif test is not None and test["testable"]:
+            worse.append(label)
+        elif test is not None:  # one finished seed on either side: no estimate of the noise
+            n = min(best["accuracy"]["n"], run["accuracy"]["n"])
+            untested.append(f"{label} ({n} finished seed{'s' if n != 1 else ''})")
         table.append({"rank": len(table) + 1, "run": name, "label": label, "accuracy": run["accuracy"],
                       "params": run["params"], "macs": run["macs"],
                       "gap": None if test is None else test["diff"], "p": None if test is None else test["p"],
                       "significant": None if test is None else test["significant"]})
     text = [f"Of the {len(ordered)} configurations in this report, {best_label} has the highest mean test accuracy "
             f"({pct(best['accuracy']['mean'])})."]
-    testable = any(r["p"] is not None for r in table)
-    if not testable:
-        text.append("Every configuration ran with one seed, so no difference between them is tested against noise.")
-    elif tied:
-        text.append(f"Within seed-to-seed noise of it ({RULE}): {', '.join(tied)}; these are not shown to be worse.")
-    else:
+    if len(ordered) > 1 and not tied and not worse:
+        text.append("No configuration has two finished seeds beside it, so no difference between them is tested "
+                    "against noise.")
+        return table, text
+    # Three groups, each said for what it is: a run is only called worse when a test over seeds shows it.
+    if worse and not tied and not untested:
         text.append(f"Every other configuration is below it by more than seed-to-seed noise ({RULE}).")
+    elif worse:
+        text.append(f"Below it by more than seed-to-seed noise ({RULE}): {', '.join(worse)}.")
+    if tied:
+        text.append(f"Within seed-to-seed noise of it ({RULE}): {', '.join(tied)}; these are not shown to be worse.")
+    if untested:
+        text.append(f"Not tested against it, since a test needs at least two finished seeds on each side: "
+                    f"{', '.join(untested)}.")
     return table, text
 
 
