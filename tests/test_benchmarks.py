@@ -62,7 +62,9 @@ def test_quick_stages_write_every_figure(built, tmp_path, capsys):
     assert len(trainer["train_s"][0]) == 2 and len(trainer["val_s"][0]) == 2  # two epochs, validation apart
     assert rows["train conv (bs 32) floor"]["median"] > 0
     overhead = rows["train conv (bs 32) overhead"]
-    assert overhead["unit"] == "%" and overhead["target"] == "<= 15" and overhead["ok"] in (True, False)
+    assert overhead["unit"] == "%" and overhead["target"] == "<= 15"
+    # The verdict follows the measured median and the target (not a timing assertion: the rule, checked).
+    assert overhead["ok"] is (overhead["median"] <= 15)
     assert any(w.startswith("cold build floor") for w in rows)
     tsne = rows[next(w for w in rows if w.startswith("t-SNE as the report runs it"))]
     assert tsne["median"] > 0 and tsne["tsne"]["source"] == "run cache"

@@ -155,7 +155,8 @@ def test_other_format_version_is_a_miss(tmp_path):
     meta = json.loads(meta_path.read_text())
     meta["format"] = 999
     meta_path.write_text(json.dumps(meta))
-    assert cache.load(KEY) is None
+    with pytest.warns(UserWarning, match=r"written by another cache format \(999, this is 1\); it will be retrained"):
+        assert cache.load(KEY) is None
 
 
 def test_leftover_temporary_folder_is_not_an_entry(tmp_path):

@@ -86,3 +86,19 @@ def test_a_run_with_one_surviving_seed_is_never_called_worse():
     assert "Not tested against it" in joined and "Broke (1 finished seed)" in joined
     _, text = ranking({k: runs[k] for k in ("best", "worse")})
     assert "Every other configuration is below it by more than seed-to-seed noise" in " ".join(text)
+
+
+def test_a_consistent_gain_over_the_same_seeds_is_tested_paired():
+    import numpy as np
+    from scipy.stats import ttest_rel
+
+    from reportgen.sections.stats import compare_paired, compare_seeds
+
+    early = [0.20, 0.50, 0.80]  # seeds differ a lot...
+    late = [0.25, 0.56, 0.84]  # ...but each gains about 5 points
+    gains = list(np.subtract(late, early))
+    paired = compare_paired(gains)
+    assert paired["p"] == ttest_rel(late, early).pvalue and paired["significant"]
+    assert not compare_seeds(late, early)["significant"]  # Welch's unpaired test misses it
+    assert compare_paired([0.05, 0.05, 0.05])["testable"] is False  # no spread: untested, not p = 0
+    assert compare_paired([0.05])["testable"] is False

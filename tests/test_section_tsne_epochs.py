@@ -10,7 +10,7 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from scipy.stats import ttest_ind
+from scipy.stats import ttest_rel
 from sklearn.metrics import silhouette_score
 from sklearn.model_selection import LeaveOneOut, cross_val_score
 from sklearn.neighbors import KNeighborsClassifier
@@ -116,8 +116,11 @@ def test_change_is_tested_over_seeds_and_never_overclaimed(real):
     f = result["runs"][0]["features"]
     for m in ("silhouette", "knn_accuracy"):
         end, early = f[m]["end"]["values"], f[m]["early"]["values"]
-        expected = ttest_ind(end, early, equal_var=False).pvalue
-        assert f[m]["test"]["p"] == pytest.approx(1.0 if np.isnan(expected) else expected)
+        expected = ttest_rel(end, early).pvalue  # the same seeds twice: paired
+        if np.isnan(expected):
+            assert f[m]["test"]["testable"] is False and f[m]["test"]["p"] is None
+        else:
+            assert f[m]["test"]["p"] == pytest.approx(expected)
     text = result["analysis"][0]
     assert text.startswith("MLP: from epoch 1 to the end of training (epoch 3)")
     tests = [f[m]["test"] for m in ("silhouette", "knn_accuracy")]

@@ -86,6 +86,9 @@ class RunCache:
             if not isinstance(meta, dict):
                 raise ValueError("meta.json is not a JSON object")
             if meta.get("format") != FORMAT_VERSION:
+                # Said, not silent: a user who upgraded should know why a cached run trains again.
+                warnings.warn(f"cache entry {entry} was written by another cache format ({meta.get('format')}, this "
+                              f"is {FORMAT_VERSION}); it will be retrained", stacklevel=2)
                 return None
             for name, digest in meta["sha256"].items():
                 if _sha256(entry / name) != digest:

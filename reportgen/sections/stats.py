@@ -48,9 +48,36 @@ def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
     return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True}
 
 
+PAIRED_RULE = "a paired t-test over seeds (each seed against itself) at the 5 % level"
+
+
+def compare_paired(gains: list[float]) -> dict[str, Any]:
+    """Is the mean of per-seed gains (the same seed measured twice: early and late) larger than their spread?
+
+    A paired test (one-sample t-test on the gains, as scipy's ``ttest_rel``): seed-to-seed differences that both
+    measurements share cancel, so it sees a consistent gain that Welch's test on the two unpaired lists would miss.
+    Fewer than two gains, or gains with no spread at all, are untested (``"testable": False``), never p = 0 or 1.
+    """
+    arr = np.asarray([g for g in gains if g is not None], dtype=float)
+    diff = float(arr.mean()) if arr.size else float("nan")
+    # No spread (up to rounding: identical gains may differ in the last bit after a subtraction).
+    if arr.size < 2:
+        return {"diff": diff, "p": None, "significant": None, "testable": False,
+                "why": "one seed gives no estimate of seed-to-seed noise"}
+    if float(arr.std(ddof=1)) <= 1e-12 * max(1.0, abs(diff)):
+        return {"diff": diff, "p": None, "significant": None, "testable": False,
+                "why": "every seed gained exactly the same, so there is no spread to test against"}
+    from scipy.stats import ttest_1samp
+
+    p = float(ttest_1samp(arr, 0.0).pvalue)
+    if math.isnan(p):
+        return {"diff": diff, "p": None, "significant": None, "testable": False}
+    return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True}
+
+
 def verdict(test: dict[str, Any]) -> str:
     """How a :func:`compare_seeds` result reads in a sentence (never "better" unless it beats the noise)."""
     if not test["testable"]:
-        return "untested: one seed gives no estimate of seed-to-seed noise"
+        return "untested: " + test.get("why", "one seed gives no estimate of seed-to-seed noise")
     p = pvalue(test["p"])
     return f"larger than seed-to-seed noise ({p})" if test["significant"] else f"within seed-to-seed noise ({p})"

@@ -3,8 +3,8 @@
 Per run: the penultimate-layer features of one stratified test subset after an early epoch ``k`` (kept by the
 trainer when the run lists ``feature_snapshots = [k]``) and at the end of training, embedded by t-SNE side by
 side. How much better the classes separate is measured, not eyeballed: silhouette and leave-one-out 5-NN
-accuracy in the raw feature space (every finished seed, mean ± std, epoch k against the end by Welch's t-test)
-and in the t-SNE plane (first finished seed, one embedding per epoch, so untested).
+accuracy in the raw feature space (every finished seed, mean ± std, epoch k against the end by a paired t-test on
+the per-seed gains) and in the t-SNE plane (first finished seed, one embedding per epoch, so untested).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
-from reportgen.sections.stats import RULE, compare_seeds, summarize, verdict
+from reportgen.sections.stats import PAIRED_RULE, compare_paired, summarize, verdict
 from reportgen.text import pct, points
 from reportgen.training.result import RunResult
 
@@ -37,7 +37,7 @@ class TsneEpochsSection(Section):
 
     run_count = (1, None)
     template = "sections/tsne_epochs.html.j2"
-    version = 2  # 2: openTSNE
+    version = 3  # 2: openTSNE; 3: a paired test on the per-seed gains
     example_options = {"epoch": 1}
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
@@ -52,7 +52,7 @@ class TsneEpochsSection(Section):
             "runs": entries,
             "classes": done[0]["classes"] if done else [],
             "seeds": ctx.groups[0].seeds,
-            "rule": RULE,
+            "rule": PAIRED_RULE,
             "tsne": {"points": n_points, "perplexity": effective_perplexity(n_points, o.tsne_perplexity),
                      "seed": o.seed, "same_subset": len({e["tsne"]["subset_id"] for e in done}) <= 1,
                      "seconds": sum(e["tsne"]["seconds"] for e in done)},
@@ -81,9 +81,9 @@ class TsneEpochsSection(Section):
         for m in MEASURES:
             a, b = [s[m] for s in early], [s[m] for s in end]
             gains = [e - s for s, e in zip(a, b, strict=True) if s is not None and e is not None]
+            # The same seeds at two epochs: a paired test on the per-seed gains, not Welch's on two lists.
             features[m] = {"early": summarize(a), "end": summarize(b), "gain": summarize(gains),
-                           "test": compare_seeds([v for v in b if v is not None], [v for v in a if v is not None])
-                           if gains else None}
+                           "test": compare_paired(gains) if gains else None}
         coords = {}
         seconds = 0.0
         for when, feats in (("early", first.feature_snapshots[k]), ("end", first.test_features)):
