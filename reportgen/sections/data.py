@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 
+from reportgen.config.errors import DataError
 from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
+from reportgen.sections.leakage import describe_leaks, find_leaks
 from reportgen.text import count, pct
 
 if TYPE_CHECKING:
@@ -137,9 +139,11 @@ class DataSection(Section):
     @dataclass(frozen=True)
     class Options:
         samples_per_class: Annotated[int, Range(0, 10)] = 3  # training images shown per class (0: none)
+        # An image in two splits (exact duplicate pixels): "report" says so in the text; "error" stops the build.
+        leakage: Literal["report", "error"] = "report"
 
     run_count = (1, None)
-    version = 2  # 2: many-class datasets get a summary table, numbered bars and spread-out samples
+    version = 3  # 2: many-class datasets get a summary table, numbered bars and spread-out samples; 3: leakage
     template = "sections/data.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
@@ -153,14 +157,18 @@ class DataSection(Section):
                 continue
             if key not in datasets:
                 datasets[key] = {**describe_dataset(g.data, dataset_name(g), self.options.samples_per_class),
-                                 "runs": []}
+                                 "leakage": find_leaks(g.data), "runs": []}
+                leaks = datasets[key]["leakage"]
+                if leaks["total"] and self.options.leakage == "error":
+                    shown = "; ".join(describe_leaks(dataset_name(g), leaks, _sizes(g.data)))
+                    raise DataError(f"sections.{ctx.section.id}.leakage = \"error\": {shown}")
             datasets[key]["runs"].append(g.label)
         entries = list(datasets.values())
         names = [e["name"] for e in entries]
         for e in entries:  # two different datasets under one name (a run's data changed): tell them apart
             if names.count(e["name"]) > 1:
                 e["name"] += f" ({', '.join(e['runs'])})"
-        text = [s for e in entries for s in describe(e)]
+        text = [s for e in entries for s in (*describe(e), *describe_leaks(e["name"], e["leakage"], _split_sizes(e)))]
         if not entries:
             text = ["No dataset of the listed runs could be loaded."]
         return {"datasets": entries, "runs": runs, "analysis": text}
@@ -189,6 +197,14 @@ class DataSection(Section):
                     wide=True,
                 ))
         return figures
+
+
+def _sizes(data) -> dict[str, int]:
+    return {s: len(getattr(data, s)) for s in SPLITS}
+
+
+def _split_sizes(e: dict[str, Any]) -> dict[str, int]:
+    return {s: e["splits"][s]["size"] for s in SPLITS}
 
 
 def _and(items: list[str]) -> str:
