@@ -102,3 +102,14 @@ def test_a_consistent_gain_over_the_same_seeds_is_tested_paired():
     assert not compare_seeds(late, early)["significant"]  # Welch's unpaired test misses it
     assert compare_paired([0.05, 0.05, 0.05])["testable"] is False  # no spread: untested, not p = 0
     assert compare_paired([0.05])["testable"] is False
+
+
+def test_no_spread_or_an_undefined_test_is_untested_never_p_0_or_1():
+    from reportgen.sections.stats import compare_seeds, verdict
+
+    same = compare_seeds([0.9, 0.9, 0.9], [0.8, 0.8, 0.8])  # identical seeds on both sides: nothing to test against
+    assert same["testable"] is False and same["p"] is None and "no spread" in verdict(same)
+    one = compare_seeds([0.9], [0.8, 0.81])
+    assert one["testable"] is False and "one seed" in verdict(one)
+    real = compare_seeds([0.90, 0.91, 0.92], [0.80, 0.81, 0.79])
+    assert real["testable"] and real["significant"] and real["p"] < 0.05

@@ -132,7 +132,8 @@ def test_single_factor_errors_and_the_most_common_confusion():
     assert len(result["analysis"]) == 1  # one paragraph per run
     text = result["analysis"][0]
     assert (" Angle is confused most (91.7 % right, against 33.3 % for always answering its commonest level), 6.7 "
-            "points below width; with one seed the gap is not tested") in text
+            "points below width; the gap is not tested (one seed on a side gives no estimate of seed-to-seed "
+            "noise)") in text
     assert (" The most common factor-level confusion is angle 15° read as 30°, in 25.0 % of the test images with "
             "angle 15°. ") in text
     assert text.endswith(" Of the mistakes (48 per seed), 83.3 % differ from the true class in exactly one factor, "

@@ -13,7 +13,7 @@ import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.other_tests import other_tests, setup_notes
-from reportgen.sections.stats import RULE, compare_seeds, summarize
+from reportgen.sections.stats import RULE, compare_seeds, summarize, untested_why
 from reportgen.text import pct, points, pvalue, ratio
 
 METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
@@ -164,7 +164,7 @@ def _ranking(group: list[dict[str, Any]], prefix: str) -> list[str]:
             f"{other['label']} ({pct(other['accuracy']['mean'])}), with {size} and {cost}."
         )
         if not test["testable"]:
-            verdict = "With one seed per run there is no estimate of seed-to-seed noise, so this gap is not tested."
+            verdict = f"This gap is not tested: {untested_why(test)}."
         elif test["significant"]:
             verdict = f"The gap is larger than the seed-to-seed spread (Welch's t-test {pvalue(test['p'])})."
         else:

@@ -46,9 +46,10 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
             tied.append(label)
         elif test is not None and test["testable"]:
             worse.append(label)
-        elif test is not None:  # one finished seed on either side: no estimate of the noise
+        elif test is not None:  # one finished seed on a side, or no spread at all: no estimate of the noise
             n = min(best["accuracy"]["n"], run["accuracy"]["n"])
-            untested.append(f"{label} ({n} finished seed{'s' if n != 1 else ''})")
+            why = f"{n} finished seed{'s' if n != 1 else ''}" if n < 2 else "no spread over seeds"
+            untested.append(f"{label} ({why})")
         table.append({"rank": len(table) + 1, "run": name, "label": label, "accuracy": run["accuracy"],
                       "params": run["params"], "macs": run["macs"],
                       "gap": None if test is None else test["diff"], "p": None if test is None else test["p"],
@@ -67,8 +68,8 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     if tied:
         text.append(f"Within seed-to-seed noise of it ({RULE}): {', '.join(tied)}; these are not shown to be worse.")
     if untested:
-        text.append(f"Not tested against it, since a test needs at least two finished seeds on each side: "
-                    f"{', '.join(untested)}.")
+        text.append(f"Not tested against it (a test needs at least two finished seeds on each side, and some spread "
+                    f"between them): {', '.join(untested)}.")
     return table, text
 
 

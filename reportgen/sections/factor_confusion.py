@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
-from reportgen.sections.stats import RULE, compare_seeds, summarize
+from reportgen.sections.stats import RULE, compare_seeds, summarize, untested_why
 from reportgen.text import pct, points, pvalue
 
 WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
@@ -166,7 +166,7 @@ def describe(e: dict[str, Any]) -> str:
         test = compare_seeds(nxt["accuracy"]["values"], worst["accuracy"]["values"])
         gap = f"{points(test['diff'])} below {nxt['name']}"
         if not test["testable"]:
-            sentence += f", {gap}; with one seed the gap is not tested against seed-to-seed noise"
+            sentence += f", {gap}; the gap is not tested ({untested_why(test)})"
         elif test["significant"]:
             sentence += f", {gap}, more than seed-to-seed noise ({pvalue(test['p'])})"
         else:
@@ -212,7 +212,7 @@ def compare_runs(entries: list[dict[str, Any]]) -> str | None:
     fa, fb = max(common, key=lambda p: abs(p[0]["accuracy"]["mean"] - p[1]["accuracy"]["mean"]))
     test = compare_seeds(fa["accuracy"]["values"], fb["accuracy"]["values"])
     if not test["testable"]:
-        verdict = "with one seed per run this gap is not tested against seed-to-seed noise"
+        verdict = f"this gap is not tested ({untested_why(test)})"
     elif test["significant"]:
         verdict = f"larger than seed-to-seed noise ({pvalue(test['p'])})"
     else:

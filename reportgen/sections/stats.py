@@ -15,6 +15,8 @@ import numpy as np
 from reportgen.text import pvalue
 
 ALPHA = 0.05
+ONE_SEED = "one seed on a side gives no estimate of seed-to-seed noise"
+NO_SPREAD = "every seed gave the same number on both sides, so there is no spread to test against"
 RULE = "Welch's t-test over seeds at the 5 % level"
 
 
@@ -32,10 +34,10 @@ def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
     a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     diff = float(a_arr.mean() - b_arr.mean())
     if a_arr.size < 2 or b_arr.size < 2:
-        return {"diff": diff, "p": None, "significant": None, "testable": False}
+        return {"diff": diff, "p": None, "significant": None, "testable": False, "why": ONE_SEED}
     if a_arr.std(ddof=1) == 0 and b_arr.std(ddof=1) == 0:
-        # No spread at all: any difference is systematic (identical seeds giving identical numbers).
-        return {"diff": diff, "p": 0.0 if diff else 1.0, "significant": diff != 0, "testable": True}
+        # Identical numbers on every seed of both runs give no spread to test against: untested, never p = 0.
+        return {"diff": diff, "p": None, "significant": None, "testable": False, "why": NO_SPREAD}
     import warnings
 
     from scipy.stats import ttest_ind
@@ -44,8 +46,14 @@ def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
         # Nearly identical seeds make scipy warn about precision loss; the p-value is still right.
         warnings.simplefilter("ignore", RuntimeWarning)
         p = float(ttest_ind(a_arr, b_arr, equal_var=False).pvalue)
-    p = 1.0 if math.isnan(p) else p
+    if math.isnan(p):  # undefined for these numbers: untested, never p = 1
+        return {"diff": diff, "p": None, "significant": None, "testable": False, "why": "the test is undefined here"}
     return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True}
+
+
+def untested_why(test: dict[str, Any]) -> str:
+    """Why a :func:`compare_seeds` or :func:`compare_paired` result is untested, for a sentence."""
+    return test.get("why") or ONE_SEED
 
 
 PAIRED_RULE = "a paired t-test over seeds (each seed against itself) at the 5 % level"
@@ -62,8 +70,7 @@ def compare_paired(gains: list[float]) -> dict[str, Any]:
     diff = float(arr.mean()) if arr.size else float("nan")
     # No spread (up to rounding: identical gains may differ in the last bit after a subtraction).
     if arr.size < 2:
-        return {"diff": diff, "p": None, "significant": None, "testable": False,
-                "why": "one seed gives no estimate of seed-to-seed noise"}
+        return {"diff": diff, "p": None, "significant": None, "testable": False, "why": ONE_SEED}
     if float(arr.std(ddof=1)) <= 1e-12 * max(1.0, abs(diff)):
         return {"diff": diff, "p": None, "significant": None, "testable": False,
                 "why": "every seed gained exactly the same, so there is no spread to test against"}
@@ -78,6 +85,6 @@ def compare_paired(gains: list[float]) -> dict[str, Any]:
 def verdict(test: dict[str, Any]) -> str:
     """How a :func:`compare_seeds` result reads in a sentence (never "better" unless it beats the noise)."""
     if not test["testable"]:
-        return "untested: " + test.get("why", "one seed gives no estimate of seed-to-seed noise")
+        return "untested: " + untested_why(test)
     p = pvalue(test["p"])
     return f"larger than seed-to-seed noise ({p})" if test["significant"] else f"within seed-to-seed noise ({p})"

@@ -27,7 +27,7 @@ from reportgen.config.params import check_value, parameters
 from reportgen.config.registry import did_you_mean
 from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
-from reportgen.sections.stats import RULE, compare_seeds, summarize
+from reportgen.sections.stats import RULE, compare_seeds, summarize, untested_why
 from reportgen.text import pct, points, pvalue
 from reportgen.training.result import RunResult
 
@@ -312,7 +312,7 @@ def _insert_in_order(rows: list[dict[str, Any]], row: dict[str, Any]) -> None:
 def noise_text(test: dict[str, Any]) -> str:
     """How a gap compares with seed-to-seed noise, as the end of "the gap is …"."""
     if not test["testable"]:
-        return "not tested against seed-to-seed noise (one seed per run)"
+        return f"not tested against seed-to-seed noise ({untested_why(test)})"
     if test["significant"]:
         return f"larger than seed-to-seed noise (Welch's t-test {pvalue(test['p'])})"
     return f"within seed-to-seed noise (Welch's t-test {pvalue(test['p'])})"

@@ -15,7 +15,7 @@ from typing import Any
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.other_tests import other_tests, setup_notes
-from reportgen.sections.stats import RULE, compare_seeds, summarize
+from reportgen.sections.stats import RULE, compare_seeds, summarize, untested_why
 from reportgen.text import pct, points, pvalue
 
 
@@ -119,7 +119,7 @@ def analysis(rows: list[dict[str, Any]], sets: list[str], labels: dict[str, str]
                     f"{labels.get(tuned['init_from'], tuned['init_from'])}) reaches {pct(t['mean'])}, "
                     f"{points(test['diff'])} {direction} {rival['label']} ({pct(v['mean'])}).")
             if not test["testable"]:
-                verdict = "With one seed per run this gap is not tested against seed-to-seed noise."
+                verdict = f"This gap is not tested: {untested_why(test)}."
             elif test["significant"]:
                 verdict = f"The gap is larger than the seed-to-seed spread (Welch's t-test {pvalue(test['p'])})."
             else:
