@@ -35,7 +35,8 @@ def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
     diff = float(a_arr.mean() - b_arr.mean())
     if a_arr.size < 2 or b_arr.size < 2:
         return {"diff": diff, "p": None, "significant": None, "testable": False, "why": ONE_SEED}
-    if a_arr.std(ddof=1) == 0 and b_arr.std(ddof=1) == 0:
+    flat = 1e-12 * max(1.0, float(np.abs(np.concatenate([a_arr, b_arr])).max()))  # rounding, not spread
+    if a_arr.std(ddof=1) <= flat and b_arr.std(ddof=1) <= flat:
         # Identical numbers on every seed of both runs give no spread to test against: untested, never p = 0.
         return {"diff": diff, "p": None, "significant": None, "testable": False, "why": NO_SPREAD}
     import warnings
