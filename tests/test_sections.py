@@ -179,16 +179,6 @@ def test_compute_is_json_and_figures_draw(kind, n_seeds):
 
 
 @pytest.mark.parametrize("kind", SECTIONS.names())
-def test_every_type_takes_a_model_from_a_users_file(kind):
-    """The same contract with a student's nn.Module (``arch = "models.py:StudentNet"``) instead of a built-in."""
-    spec, groups, outputs = real_groups(kind, (0,), models=("student", "student_wide"))
-    assert all(g.spec.arch == "models.py:StudentNet" for g in groups[:1])
-    impl, result = compute_real(kind, spec, groups, outputs)
-    assert json.loads(json.dumps(result, allow_nan=False)) == result
-    draw_all(impl, result)
-
-
-@pytest.mark.parametrize("kind", SECTIONS.names())
 def test_compute_does_not_modify_the_runs(kind):
     spec, groups, outputs = real_groups(kind)
     before = [(r.test_true.copy(), r.test_prob.copy(), json.dumps(r.history)) for g in groups for r in g.results]
