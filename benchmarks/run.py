@@ -55,8 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=FOOTER)
     parser.add_argument("--manifest", type=Path, default=ROOT / "experiments.toml")
-    parser.add_argument("--report-dir", type=Path, default=ROOT / "out",
-                        help="a built report: its run cache, section results and report.html (default: out/)")
+    parser.add_argument("--report-dir", type=Path,
+                        help="a built report: its run cache, section results and report.html (default: the "
+                        "manifest's own output folder, out/ for experiments.toml)")
     parser.add_argument("--section", default="confusion", help="the section timed for --section rebuilds")
     parser.add_argument("--repeat", type=int, default=3, help="repetitions per figure (default: 3)")
     parser.add_argument("--cold-repeat", type=int, metavar="N",
@@ -143,7 +144,10 @@ def _compare_cold(rows: list[Row]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    settings = Settings(manifest=args.manifest.resolve(), report_dir=args.report_dir.resolve(),
+    from reportgen.out_folder import default_out
+
+    report_dir = args.report_dir or default_out(args.manifest)  # another manifest's folder would refuse its builds
+    settings = Settings(manifest=args.manifest.resolve(), report_dir=report_dir.resolve(),
                         repeat=max(1, args.repeat), quick=args.quick, section=args.section,
                         cold_repeat=max(1, args.cold_repeat) if args.cold_repeat else None, threads=args.threads)
     slow = BUILD_STAGES | {"jobs"}  # minutes each: --quick leaves them out unless named

@@ -3,6 +3,11 @@
 Layered like ydata-profiling's caches: runs are cached by content hash (``out/cache``), each section's
 computed result is kept as ``out/sections/<id>.json`` with its figures, and the report is re-rendered from
 those. ``--section ID`` recomputes that section only and re-renders the report with the others as they were.
+Which folder a manifest writes, and why two manifests never share one, is :mod:`reportgen.out_folder`'s to say.
+
+A section that raises fails alone (its error is shown in its place) when the failure is the user's: a plugin section
+type, a user's model or data file on the stack, memory running out. An exception raised by reportgen's own code is a
+bug: it stops the build as a :class:`ReportgenBug` (the sections written before it stay on disk).
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reportgen.config.errors import CacheError, ReportgenError
+from reportgen.config.errors import CacheError, ReportgenBug, ReportgenError
 from reportgen.config.manifest import load_manifest
 from reportgen.config.specs import Manifest, SectionSpec
 from reportgen.io import save_atomic, write_json_atomic
-from reportgen.runs.plan import Plan, make_plan
+from reportgen.out_folder import claim, default_cache, default_out, manifest_record, same_manifest
+from reportgen.runs.plan import Plan, make_plan, remember_fingerprints
 
 
 @dataclass
@@ -40,10 +46,6 @@ class BuildSummary:
     unfinished: int = 0  # runs (fresh or cached) that failed or diverged: what --strict turns into an exit status
 
 
-def default_out(manifest_path: str | Path) -> Path:
-    return Path(manifest_path).resolve().parent / "out"
-
-
 def build(
     manifest_path: str | Path,
     *,
@@ -58,7 +60,11 @@ def build(
     executor: str = "local",
     ray_address: str | None = None,
 ) -> BuildSummary:
-    """Build the report of the manifest at ``manifest_path`` into ``out`` (default: ``out/`` beside it)."""
+    """Build the report of the manifest at ``manifest_path`` into ``out`` (default: :func:`default_out`; the run
+    cache is ``out/cache`` beside the manifest, or ``OUT/cache`` with an explicit ``out``).
+
+    Raises :class:`CacheError` when ``out`` holds another manifest's report, and :class:`ReportgenBug` when
+    reportgen's own code fails while computing a section."""
     from reportgen.grade.rubric import grading_of
     from reportgen.render import render_report
     from reportgen.runs.cache import RunCache
@@ -74,10 +80,12 @@ def build(
     plan = make_plan(manifest, sections)
     out_dir = Path(out) if out is not None else default_out(manifest_path)
     ensure_writable(out_dir)
+    claim(manifest.path, out_dir)  # before any section is written: refuses a folder holding another manifest's report
     timings["plan"] = time.perf_counter() - started
 
     t = time.perf_counter()
-    cache = RunCache(out_dir / "cache")
+    cache = RunCache(out_dir / "cache" if out is not None else default_cache(manifest_path))
+    remember_fingerprints(plan, cache.root)  # so that `cache prune` can key these runs after their data is gone
     if jobs == "auto":
         # Small nets use two cores a little better as two one-thread trainings than as one two-thread training
         # (benchmarks/run.py --only jobs: 1.07-1.31x on a 6-run report); a GPU takes one training at a time.
@@ -140,7 +148,8 @@ def _up_to_date(plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path)
     except (OSError, ValueError):
         return False
     return (
-        stored.get("inputs") == section_inputs(plan, section, outcomes)
+        same_manifest(stored.get("manifest"), manifest_record(plan.manifest.path, out_dir))
+        and stored.get("inputs") == section_inputs(plan, section, outcomes)
         and all((out_dir / f["file"]).is_file() for f in stored.get("figures", []))
     )
 
@@ -217,10 +226,12 @@ def build_section(
                             "file": relative, "wide": figure.wide})
     except ReportgenError:
         raise
-    except Exception as err:  # noqa: BLE001 - a section's code (a plugin's, or a bug) fails that section alone
+    except Exception as err:  # noqa: BLE001 - the user's failure fails this section alone; reportgen's is a bug
+        if not _users_fault(err, type(impl)):
+            raise ReportgenBug(err) from err
         from reportgen.config.plugins import user_frame
 
-        where = user_frame(err, _source_file(type(impl)))
+        where = user_frame(err, _source_file(type(impl)) if _is_plugin(type(impl)) else None)
         error = f"{where}: {type(err).__name__}: {err}"
         result, figures = {}, []
     runs = {
@@ -232,6 +243,7 @@ def build_section(
     output = {
         "id": section.id,
         "type": section.type,
+        "manifest": manifest_record(plan.manifest.path, out_dir),  # whose result this is: never shown for another
         "fingerprint": section_fingerprint(plan.manifest, section),
         "inputs": section_inputs(plan, section, outcomes),
         "built_at": _now(),
@@ -249,6 +261,43 @@ def build_section(
     return output
 
 
+def _users_fault(err: Exception, section_type: type) -> bool:
+    """Whether a section's exception is the user's to fix (the section fails alone) rather than a bug in reportgen:
+    the section type is a plugin's, a frame of the user's own files (their model, their data loader) is on the
+    stack, or memory ran out (the machine's limit, not a bug)."""
+    import traceback
+
+    if isinstance(err, MemoryError) or type(err).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError
+        return True
+    if _is_plugin(section_type):
+        return True
+    return any(_is_user_file(frame.filename) for frame in traceback.extract_tb(err.__traceback__))
+
+
+def _is_plugin(section_type: type) -> bool:
+    source = _source_file(section_type)
+    return source is not None and not _in_package(source)
+
+
+def _in_package(path: Path) -> bool:
+    package = Path(__file__).resolve().parent
+    path = path.resolve()
+    return path == package or package in path.parents
+
+
+def _is_user_file(filename: str) -> bool:
+    """A file that is neither reportgen's, nor the standard library's, nor an installed package's (torch, numpy)."""
+    import sysconfig
+
+    if filename.startswith("<"):  # <frozen …>, <string>: no file of the user's
+        return False
+    path = Path(filename).resolve()
+    if _in_package(path) or {"site-packages", "dist-packages"} & set(path.parts):
+        return False
+    libraries = {Path(sysconfig.get_paths()[k]).resolve() for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    return not any(lib == path or lib in path.parents for lib in libraries)
+
+
 def _source_file(cls) -> Path | None:
     """The file defining a section type (a plugin's file), so that a failure names its line there."""
     import inspect
@@ -260,17 +309,21 @@ def _source_file(cls) -> Path | None:
 
 
 def load_section_outputs(manifest: Manifest, out_dir: Path) -> list[dict[str, Any]]:
-    """Every manifest section's stored output, in manifest order; missing or stale ones are flagged."""
+    """Every manifest section's stored output, in manifest order; missing or stale ones are flagged. A stored result
+    of another manifest (or of none recorded: written before reportgen recorded it) counts as missing."""
+    owner = manifest_record(manifest.path, out_dir)
     outputs = []
     for section in manifest.sections.values():
         path = out_dir / "sections" / f"{section.id}.json"
         try:
             output = json.loads(path.read_text())
         except (OSError, ValueError):
+            output = None
+        if isinstance(output, dict) and same_manifest(output.get("manifest"), owner):
+            output["stale"] = output.get("fingerprint") != section_fingerprint(manifest, section)
+        else:
             output = {"id": section.id, "type": section.type, "missing": True, "result": {}, "figures": [],
                       "runs": {}}
-        else:
-            output["stale"] = output.get("fingerprint") != section_fingerprint(manifest, section)
         output["spec"] = asdict(section)
         outputs.append(output)
     return outputs

@@ -11,8 +11,11 @@ import sys
 from pathlib import Path
 
 from reportgen import __version__
-from reportgen.config.errors import ReportgenError
+from reportgen.config.errors import ReportgenBug, ReportgenError
 from reportgen.training.device import DEVICE_CHOICES
+
+# sysexits.h's EX_SOFTWARE ("an internal software error"): apart from a user's error (1) and --strict's failed runs (2).
+EXIT_BUG = 70
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the Ray cluster to use ('auto' finds a running one); default: start a local Ray")
     build.add_argument("--strict", action="store_true",
                        help="exit with status 2 when a run failed or diverged (the report is still written)")
+    build.add_argument("--debug", action="store_true",
+                       help="on an internal error (a bug in reportgen, exit status 70), print its full traceback")
     build.set_defaults(func=cmd_build)
 
     sections = commands.add_parser(
@@ -105,11 +110,16 @@ def build_parser() -> argparse.ArgumentParser:
     prune = cache_commands.add_parser(
         "prune", help="delete the entries no manifest uses",
         description="Delete the cache entries that none of the manifests needs (every run at every seed, sweep "
-        "variations included), and the temporary folders of interrupted writes. Without manifests: every "
-        "*.toml manifest in the current folder.")
+        "variations included), and the temporary folders of interrupted writes. Without manifests: every *.toml "
+        "in the current folder; one with no [report], [datasets], [runs], [sections] or [grading] table "
+        "(pyproject.toml) is not a manifest and is ignored. Keys are computed from the data fingerprints builds "
+        "recorded, so a manifest whose data is gone still keeps its entries; if any manifest cannot be read or its "
+        "keys computed, nothing is deleted and the exit status is 1.")
     prune.add_argument("manifests", nargs="*", type=Path, metavar="MANIFEST")
     _common(prune)
     prune.add_argument("--dry-run", "-n", action="store_true", help="only list what would be deleted")
+    prune.add_argument("--force", action="store_true",
+                       help="prune against the readable manifests even if some cannot be read (their entries go)")
     prune.set_defaults(func=cmd_cache_prune)
     return parser
 
@@ -158,15 +168,24 @@ def _positive(text: str) -> int:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", "-o", type=Path, metavar="DIR",
-                        help="output folder (default: out/ beside the manifest); the run cache is OUT/cache")
+                        help="output folder (default: out/ beside experiments.toml, out/NAME/ beside any other "
+                        "manifest NAME.toml); the run cache is OUT/cache (default: out/cache beside the manifest, "
+                        "shared by its folder's manifests)")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
     from reportgen.build import build
 
-    summary = build(args.manifest, out=args.out, sections=args.section, device=args.device, force=args.force,
-                    quiet=args.quiet, pdf=not args.no_pdf, jobs=args.jobs, threads=args.threads,
-                    executor=args.executor, ray_address=args.ray_address)
+    try:
+        summary = build(args.manifest, out=args.out, sections=args.section, device=args.device, force=args.force,
+                        quiet=args.quiet, pdf=not args.no_pdf, jobs=args.jobs, threads=args.threads,
+                        executor=args.executor, ray_address=args.ray_address)
+    except ReportgenError:
+        raise
+    except ReportgenBug as bug:
+        return report_bug(bug, debug=args.debug)
+    except Exception as err:  # noqa: BLE001 - the library raises ReportgenError on purpose; anything else is a bug
+        return report_bug(ReportgenBug(err), debug=args.debug)
     written = ", ".join(str(p) for p in (summary.html, summary.pdf, summary.results) if p is not None)
     print(f"wrote {written}")
     runs = f"{summary.trained} trained, {summary.cached} cached"
@@ -180,15 +199,26 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_bug(bug: ReportgenBug, *, debug: bool) -> int:
+    """One line for a bug in reportgen (its traceback first with ``--debug``); exit status :data:`EXIT_BUG`."""
+    import traceback
+
+    if debug:  # the whole chain when the library raised it: where reportgen failed, then how the build got there
+        traceback.print_exception(bug if bug.__traceback__ is not None else bug.error, file=sys.stderr)
+    hint = "" if debug else "; run with --debug for the traceback"
+    print(f"internal error in reportgen (a bug, please report it): {bug}{hint}", file=sys.stderr)
+    return EXIT_BUG
+
+
 def cmd_sections(args: argparse.Namespace) -> int:
-    from reportgen.build import default_out
     from reportgen.config.manifest import load_manifest
+    from reportgen.out_folder import default_cache
     from reportgen.runs.cache import RunCache
     from reportgen.runs.plan import make_plan
 
     manifest = load_manifest(args.manifest)
     plan = make_plan(manifest)
-    cache = RunCache((args.out or default_out(args.manifest)) / "cache")
+    cache = RunCache(args.out / "cache" if args.out else default_cache(args.manifest))
     rows = [("ID", "TYPE", "MARKS", "RUNS", "CACHED", "TITLE")]
     for section in plan.sections:
         planned = [p for runs in plan.runs_for(section).values() for p in runs]
@@ -257,11 +287,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cache_of(args: argparse.Namespace, manifest: Path | None):
-    from reportgen.build import default_out
+    from reportgen.out_folder import default_cache
     from reportgen.runs.cache import RunCache
 
-    out = args.out or (default_out(manifest) if manifest is not None else Path("out"))
-    return RunCache(out / "cache")
+    if args.out:
+        return RunCache(args.out / "cache")
+    return RunCache(default_cache(manifest) if manifest is not None else Path("out") / "cache")
 
 
 def cmd_cache_verify(args: argparse.Namespace) -> int:
@@ -283,14 +314,16 @@ def cmd_cache_prune(args: argparse.Namespace) -> int:
 
     manifests = args.manifests or sorted(Path().glob("*.toml"))
     cache = _cache_of(args, manifests[0] if manifests else None)
-    result = prune(cache, manifests, dry_run=args.dry_run)
-    for path, why in result.skipped.items():
-        print(f"skipped {path}: {why}", file=sys.stderr)
+    result = prune(cache, manifests, dry_run=args.dry_run, force=args.force)
+    for path, why in result.not_manifests.items():
+        print(f"not a manifest, ignored: {path} ({why})", file=sys.stderr)
+    for why in result.skipped.values():
+        print(f"skipped (--force), its entries not kept: {why}", file=sys.stderr)
     verb = "would delete" if args.dry_run else "deleted"
     for key in result.dropped:
         print(f"{verb}: {cache.path(key)}")
-    print(f"{cache.root}: kept {len(result.kept)} entries used by {len(manifests) - len(result.skipped)} "
-          f"manifest(s); {verb} {len(result.dropped)} and {len(result.leftovers)} leftover temporary folder(s)")
+    print(f"{cache.root}: kept {len(result.kept)} entries used by {len(result.manifests)} manifest(s); "
+          f"{verb} {len(result.dropped)} and {len(result.leftovers)} leftover temporary folder(s)")
     return 0
 
 

@@ -77,7 +77,7 @@ def test_prune_keeps_what_the_manifests_use(cache_copy, capsys, monkeypatch):
     assert stray.exists() and "would delete" in capsys.readouterr().out
     assert main(["cache", "prune"]) == 0
     captured = capsys.readouterr()
-    assert "skipped notes.toml" in captured.err
+    assert "not a manifest, ignored: notes.toml" in captured.err
     assert not stray.exists() and len(cache.keys()) == 2
 
 
@@ -96,7 +96,10 @@ def test_prune_with_no_valid_manifest_refuses(cache_copy, capsys):
     bad = manifest.parent / "bad.toml"
     bad.write_text("[report]\n")
     assert main(["cache", "prune", str(bad), "--out", str(manifest.parent / "out")]) == 1
-    assert "no valid manifest to prune against" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "deleted nothing" in err and 'bad.toml: report: missing required key "title"' in err
+    assert main(["cache", "prune", str(bad), "--out", str(manifest.parent / "out"), "--force"]) == 1
+    assert "no manifest to prune against" in capsys.readouterr().err
     assert len(cache.keys()) == 2
 
 

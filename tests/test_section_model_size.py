@@ -201,7 +201,10 @@ def test_analysis_names_best_smallest_front_and_swaps():
            "accuracy from 96.5 % to 95.5 % (1.0 point); the change is within seed-to-seed noise (p = " in text
     assert "At 4 blocks, replacing 3 conv blocks by MobileNet blocks (C4 → C1+M3, 5.6× fewer parameters) " \
            "lowered accuracy" in text
-    assert "the change is larger than seed-to-seed noise (p < 0.001)." in text
+    # Three tests in the section (the lead and two swaps): Holm-corrected together, each with its 95 % CI.
+    assert "the change is larger than seed-to-seed noise (p < 0.001, Holm-adjusted over 3; 95 % CI -17.1 to -14.9 " \
+           "points)." in text
+    assert "Holm-corrected for the 3 comparisons" in result["rule"] and "little power" in result["power"]
     assert "better" not in text.lower() and "worse" not in text.lower()
 
 

@@ -120,7 +120,15 @@ def test_change_is_tested_over_seeds_and_never_overclaimed(real):
         if np.isnan(expected):
             assert f[m]["test"]["testable"] is False and f[m]["test"]["p"] is None
         else:
-            assert f[m]["test"]["p"] == pytest.approx(expected)
+            # The two changes are one family: each keeps its own p as p_raw, and p is Holm-adjusted.
+            assert f[m]["test"].get("p_raw", f[m]["test"]["p"]) == pytest.approx(expected)
+    live = [f[m]["test"] for m in ("silhouette", "knn_accuracy") if f[m]["test"]["testable"]]
+    if len(live) == 2:
+        from statsmodels.stats.multitest import multipletests
+
+        adjusted = multipletests([t["p_raw"] for t in live], method="holm")[1]
+        assert [t["p"] for t in live] == pytest.approx(list(adjusted))
+        assert "Holm-corrected for the 2 comparisons" in result["rule"]
     text = result["analysis"][0]
     assert text.startswith("MLP: from epoch 1 to the end of training (epoch 3)")
     tests = [f[m]["test"] for m in ("silhouette", "knn_accuracy")]

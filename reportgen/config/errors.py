@@ -64,3 +64,32 @@ class ReportReadError(ReportgenError):
         self.message = message
         self.file = file
         super().__init__(f"{file}: {message}" if file else message)
+
+
+class ReportgenBug(Exception):  # noqa: N818 - a bug, not an error a user can fix: named for what it is
+    """An exception raised in reportgen's own code (not by a user's model, data or plugin): a bug in reportgen.
+
+    Deliberately not a :class:`ReportgenError`: nothing may treat it as a user's mistake (a section failure, an
+    ``Error:`` line). It stops the build; the CLI prints one line naming the exception and where reportgen raised it,
+    and the traceback (``error``'s, chained as ``__cause__``) under ``--debug``.
+    """
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+        self.where = reportgen_frame(error)
+        message = " ".join(str(error).split())
+        super().__init__(f"{type(error).__name__}: {message} at {self.where}" if message
+                         else f"{type(error).__name__} at {self.where}")
+
+
+def reportgen_frame(error: BaseException) -> str:
+    """``"reportgen/…/file.py:line"`` of the innermost frame of ``error``'s traceback in reportgen's package."""
+    import traceback
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[1]
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        path = Path(frame.filename).resolve()
+        if package == path or package in path.parents:
+            return f"{path.relative_to(package.parent).as_posix()}:{frame.lineno}"
+    return "(unknown place)"

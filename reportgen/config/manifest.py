@@ -33,6 +33,9 @@ from reportgen.config.specs import (
 TOP_LEVEL = ("report", "datasets", "runs", "sections", "grading")
 RUN_KEYS = ("extends", "dataset", "model", "label", "init_from", "evaluate_on", *(f.name for f in fields(TrainConfig)))
 SECTION_KEYS = ("type", "title", "question", "marks", "runs", "notes", "number", "target")
+# Training keys that [report] and a [datasets.NAME] table may also set, as the default of the runs (on that dataset):
+# never dataset options, so they reach neither the loader nor the dataset's fingerprint.
+RUN_DEFAULT_KEYS = ("resample_split",)
 # Ids become file names and HTML anchors: keep them to a safe alphabet.
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
@@ -75,7 +78,8 @@ def parse_manifest(data: dict[str, Any], *, path: Path, sha256: str = "") -> Man
 
         load_plugins(report.plugins, path.parent)  # before the sections: a plugin may register their types
     datasets = {name: _dataset(name, table) for name, table in _named_tables(data, "datasets")}
-    runs = _runs(dict(_named_tables(data, "runs")), datasets, path.parent)
+    defaults = _run_defaults(report, data)
+    runs = _runs(dict(_named_tables(data, "runs")), datasets, path.parent, defaults)
     sections = {sid: _section(sid, table, runs) for sid, table in _named_tables(data, "sections")}
     for sid, section in sections.items():
         # Section types such as sweeps make runs of their own (variations of a baseline run).
@@ -120,7 +124,7 @@ def _dataset(name: str, table: dict) -> DatasetSpec:
     from reportgen.data import DATASETS
 
     where = f"datasets.{name}"
-    options = dict(table)
+    options = {k: v for k, v in table.items() if k not in RUN_DEFAULT_KEYS}
     kind = options.pop("kind", None)
     if kind is None:
         raise ManifestError(f'missing required key "kind" (one of: {", ".join(DATASETS.names())})', location=where)
@@ -131,9 +135,22 @@ def _dataset(name: str, table: dict) -> DatasetSpec:
     return DatasetSpec(name, kind, checked)
 
 
-def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec], base_dir: Path) -> dict[str, RunSpec]:
+def _run_defaults(report: ReportSpec, data: dict) -> dict[str | None, dict[str, Any]]:
+    """``{dataset name: {training key: default}}`` from ``RUN_DEFAULT_KEYS`` in ``[report]`` (under ``None``, for
+    every run) and in each ``[datasets.NAME]`` table (for the runs on that dataset, over the report's)."""
+    base = {key: getattr(report, key) for key in RUN_DEFAULT_KEYS}
+    defaults: dict[str | None, dict[str, Any]] = {None: base}
+    for name, table in _named_tables(data, "datasets"):
+        own = {key: table[key] for key in RUN_DEFAULT_KEYS if key in table}
+        defaults[name] = {**base, **check_params(TrainConfig, own, f"datasets.{name}")}
+    return defaults
+
+
+def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec], base_dir: Path,
+          defaults: dict[str | None, dict[str, Any]]) -> dict[str, RunSpec]:
     """Resolve ``extends`` (a run copies its parent and overrides keys; a ``model`` table merges into the
-    parent's unless it names another ``arch``), then check."""
+    parent's unless it names another ``arch``), then check. ``defaults`` (see ``_run_defaults``) fill the training
+    keys a run leaves out, after ``extends``: a run's own key, or its parent's, wins."""
     resolved: dict[str, dict] = {}
 
     def resolve(name: str, chain: tuple[str, ...]) -> dict:
@@ -160,7 +177,10 @@ def _runs(tables: dict[str, dict], datasets: dict[str, DatasetSpec], base_dir: P
 
     runs = {}
     for name in tables:
-        runs[name] = _run(name, resolve(name, (name,)), datasets, base_dir)
+        table = resolve(name, (name,))
+        dataset = table.get("dataset")
+        fill = defaults.get(dataset if isinstance(dataset, str) and dataset in datasets else None, {})
+        runs[name] = _run(name, {**fill, **table}, datasets, base_dir)
     for name, run in runs.items():
         if run.init_from is not None:
             _check_init_from(name, runs)

@@ -28,6 +28,8 @@ class ReportSpec:
     templates: str | None = None  # a folder of templates overriding the built-in ones, relative to the manifest
     # Files (relative to the manifest) or module names that register section types and grading checks.
     plugins: list[str] = ()
+    # Every run's default for TrainConfig.resample_split (a [datasets.NAME] table or the run itself overrides it).
+    resample_split: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,9 @@ class TrainConfig:
     # On-device augmentation of training batches only (reportgen.training.augment.Augment's keys), seeded per run.
     augment: dict[str, Any] | None = None
     freeze: list[str] = ()  # parameters whose names start with one of these are not trained (transfer learning)
+    # Each seed re-draws the train/validation partition of the pooled train+val images (stratified, same per-class
+    # sizes; the test set stays fixed), so the spread over seeds includes data-split noise. Off: the dataset's split.
+    resample_split: bool = False
 
 
 @dataclass(frozen=True)

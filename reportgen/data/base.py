@@ -22,6 +22,28 @@ if TYPE_CHECKING:
 DATASETS: Registry = Registry("dataset kind")
 
 
+def location_options(*names: str):
+    """Decorator for a dataset kind: its options ``names`` only say where the data is (a folder, a file, whether to
+    download it), never what it holds. A run's key leaves them out (the data's content fingerprint is keyed beside
+    the other options), so moving a data folder, or a download that already happened, retrains nothing."""
+
+    def mark(fn):
+        from reportgen.config.params import parameters
+
+        unknown = [n for n in names if n not in parameters(fn)]
+        if unknown:  # a programming error in the kind, caught when it is defined
+            raise TypeError(f"{fn.__name__} has no option {', '.join(unknown)}")
+        fn.location_options = tuple(names)
+        return fn
+
+    return mark
+
+
+def location_options_of(kind_fn) -> tuple[str, ...]:
+    """The options a dataset kind declared with :func:`location_options` (none for a kind that did not)."""
+    return tuple(getattr(kind_fn, "location_options", ()))
+
+
 @dataclass(frozen=True)
 class Split:
     """One split: ``x`` is ``uint8`` of shape ``(N, C, H, W)``, ``y`` is ``int64`` of shape ``(N,)``."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reportgen.config.errors import DataError
-from reportgen.data.base import DATASETS, DatasetSplits, Split
+from reportgen.data.base import DATASETS, DatasetSplits, Split, location_options
 from reportgen.data.images import ImageSize, check_image_size
 from reportgen.data.options import Caps, CapsApplyTo, Fractions, check_fractions
 
@@ -91,6 +91,7 @@ def _layout(folder: Path) -> list[str] | None:
 
 
 @DATASETS.register("imagefolder")
+@location_options("root")
 def image_folder(
     *,
     base_dir: Path,

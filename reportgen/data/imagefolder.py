@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reportgen.config.errors import DataError
 from reportgen.config.registry import did_you_mean
-from reportgen.data.base import DATASETS, DatasetSplits, Split
+from reportgen.data.base import DATASETS, DatasetSplits, Split, location_options
 from reportgen.data.images import ImageSize, check_image_size, open_images, stack_images
 from reportgen.data.options import Caps, CapsApplyTo, Fractions, check_fractions
 
@@ -60,6 +60,7 @@ def _sorted_labels(labels: set[str]) -> list[str]:
 
 
 @DATASETS.register("imagefolder_csv")
+@location_options("root", "csv")
 def imagefolder_csv(
     *,
     base_dir: Path,

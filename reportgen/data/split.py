@@ -10,6 +10,8 @@ checking a manifest's options against it, must stay torch-free).
 
 from __future__ import annotations
 
+import hashlib
+
 import torch
 
 from reportgen.config.errors import DataError
@@ -25,6 +27,7 @@ __all__ = [
     "apply_class_caps",
     "cap_splits",
     "check_fractions",
+    "resample_train_val",
     "split_and_cap",
     "stratified_holdout",
     "stratified_sample",
@@ -167,3 +170,24 @@ def split_and_cap(
     dataset kind without an official split does."""
     splits = tuple(take(full, idx) for idx in stratified_split(full.y, check_fractions(split), seed))
     return cap_splits(splits, class_caps, caps_apply_to, classes, seed)
+
+
+def resample_train_val(train: Split, val: Split, seed: int) -> tuple[Split, Split]:
+    """A new ``(train, val)`` drawn from the images of both pooled (``resample_split``): each class keeps exactly
+    its numbers of training and validation images, so sizes, class balance and class caps stay; which images
+    go where changes with ``seed``. The test split is not touched.
+
+    ``seed`` is a run's seed. The draw uses a stream derived from it, not ``seed`` itself: the trainer's batch order
+    and a dataset's own split are seeded with small integers too, and two ``randperm`` calls from equal seeds start
+    from the same random numbers.
+    """
+    # One concatenation and two gathers beat masked gathers from each split (45,000 + 5,000 CIFAR-sized images on 2
+    # shared cores: 1.2-1.3 s against 1.8-1.9 s), at the cost of a transient copy of the pool.
+    pool = Split(torch.cat([train.x, val.x]), torch.cat([train.y, val.y]))
+    classes = torch.unique(pool.y)
+    width = int(classes.max()) + 1 if len(classes) else 0
+    sizes = [[int(a), int(b)] for a, b in zip(train.y.bincount(minlength=width)[classes].tolist(),
+                                              val.y.bincount(minlength=width)[classes].tolist(), strict=True)]
+    digest = hashlib.sha256(f"resample_split/{int(seed)}".encode()).digest()
+    new_train, new_val = _parts(pool.y, sizes, classes, int.from_bytes(digest[:8], "big") >> 1)
+    return take(pool, new_train), take(pool, new_val)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from reportgen.config.errors import DataError
 from reportgen.config.params import Range
 from reportgen.config.registry import did_you_mean
-from reportgen.data.base import DATASETS, DatasetSplits, Split
+from reportgen.data.base import DATASETS, DatasetSplits, Split, location_options
 from reportgen.data.images import ImageSize, check_image_size
 from reportgen.data.options import Caps, CapsApplyTo
 
@@ -276,6 +276,7 @@ def _has_official_test(tv_name: str) -> bool:
 
 
 @DATASETS.register("torchvision")
+@location_options("root", "download")
 def torchvision_dataset(
     *,
     base_dir: Path,

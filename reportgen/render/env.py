@@ -76,7 +76,7 @@ def make_env(extra: Path | None = None, plugin_dirs: list[Path] | tuple[Path, ..
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(pct=pct, mean_std=mean_std, num=num, count=count, seconds=seconds, pvalue=pvalue)
+    env.filters.update(pct=pct, mean_std=mean_std_of_section, num=num, count=count, seconds=seconds, pvalue=pvalue)
     return env
 
 
@@ -121,16 +121,36 @@ def pct(x, digits: int = 1) -> str:
     return "–" if _missing(x) else f"{100 * x:.{digits}f}\u00a0%"
 
 
-def mean_std(summary: dict, digits: int = 1, percent: bool = True) -> str:
-    """A ``summarize()`` dict as ``"97.1 ± 0.4 %"`` (or ``"97.1 %"`` for one seed)."""
+def mean_std(summary: dict, digits: int = 1, percent: bool = True, asked: int | None = None) -> str:
+    """A ``summarize()`` dict as ``"97.1 ± 0.4 %"`` (or ``"97.1 %"`` for one seed); ``"97.1 ± 0.4 % (n = 2)"`` when
+    it summarises fewer values than the ``asked`` seeds (a seed failed or diverged), so a reader never mistakes it
+    for a mean over all of them."""
     if not summary or _missing(summary.get("mean")):
         return "–"
     # No-break spaces: "97.1 ± 0.4 %" must not wrap inside a table cell.
     scale, unit = (100, "\u00a0%") if percent else (1, "")
     text = f"{scale * summary['mean']:.{digits}f}"
-    if summary.get("n", 0) > 1:
+    n = summary.get("n", 0)
+    if n > 1:
         text += f"\u00a0±\u00a0{scale * summary['std']:.{digits}f}"
-    return text + unit
+    text += unit
+    if asked is not None and 0 < n < asked:
+        text += f" (n\u00a0=\u00a0{n})"
+    return text
+
+
+@jinja2.pass_context
+def mean_std_of_section(context, summary: dict, digits: int = 1, percent: bool = True) -> str:
+    """:func:`mean_std` with the number of seeds the section asked for (its result's ``seeds``), read from the
+    template's context, so every table cell from fewer seeds shows its n without each template passing it."""
+    asked = None
+    for name in ("r", "s"):
+        value = context.get(name)
+        result = value.get("result", value) if isinstance(value, dict) else None
+        if isinstance(result, dict) and isinstance(result.get("seeds"), (list, tuple)):
+            asked = len(result["seeds"])
+            break
+    return mean_std(summary, digits, percent, asked)
 
 
 def num(x, digits: int = 3) -> str:

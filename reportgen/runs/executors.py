@@ -22,11 +22,12 @@ EXECUTORS = ("local", "ray")
 
 
 def train_task(manifest, planned: PlannedRun, device: str, threads: int | None, on_epoch: Callable | None = None,
-               init_state: dict | None = None) -> Outcome:
+               init_state: dict | None = None, jobs: int | str = 1) -> Outcome:
     """Load the run's data and train it with ``threads`` CPU threads; any error becomes a RunFailure naming its
     cause, at the user's file and line when the error came from their code (one failing run must not sink the
     build). Top-level and picklable: worker processes and Ray tasks run it too. ``init_state``: the weights of
-    the run this one starts from (``init_from``), loaded by the driver from the cache."""
+    the run this one starts from (``init_from``), loaded by the driver from the cache. ``jobs``: how many trainings
+    shared the machine with it, recorded beside its time (times are only compared between like setups)."""
     import torch
 
     from reportgen.config.plugins import user_frame
@@ -39,8 +40,10 @@ def train_task(manifest, planned: PlannedRun, device: str, threads: int | None, 
     try:
         data = load_run_data(manifest, planned.run)
         extra = {name: extra_test_data(manifest, planned.run, name)[0] for name in planned.run.evaluate_on}
-        return train_module.train(planned, data, torch.device(device), on_epoch=on_epoch, init_state=init_state,
-                                  extra_tests=extra)
+        result = train_module.train(planned, data, torch.device(device), on_epoch=on_epoch, init_state=init_state,
+                                    extra_tests=extra)
+        result.provenance["jobs"] = jobs
+        return result
     except ReportgenError as err:
         return RunFailure(planned.key, planned.spec, str(err))
     except Exception as err:  # noqa: BLE001
@@ -77,7 +80,7 @@ def run_local(manifest, todo: list[PlannedRun], device: str, jobs: int, threads:
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
     try:
         pending = {pool.submit(train_task, manifest, p, device, threads or default_threads(jobs), None,
-                               init.get(p.key)): p for p in todo}
+                               init.get(p.key), jobs): p for p in todo}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -109,7 +112,7 @@ def run_ray(manifest, todo: list[PlannedRun], device: str, threads: int | None, 
     cpus = threads or 1
     remote = ray.remote(num_cpus=cpus, num_gpus=1 if device.startswith("cuda") else 0, max_retries=0)(train_task)
     init = init_states or {}
-    pending = {remote.remote(manifest, p, device, cpus, None, init.get(p.key)): p for p in todo}
+    pending = {remote.remote(manifest, p, device, cpus, None, init.get(p.key), "ray"): p for p in todo}
     try:
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)

@@ -1,11 +1,12 @@
 """From a manifest (and an optional ``--section`` filter) to the sections to build and the unique runs.
 
 A run's identity is a hash of its fully resolved spec — model with every default filled in (or, for a user's
-model, the content hash of its file or its package's version), dataset kind, options and content fingerprint,
-training configuration, seed, the key of the run it starts from (``init_from``), the datasets it is also evaluated
-on, and the hash of reportgen's own training and model code — so two sections (or two differently named runs)
-asking for the same configuration share one training, and any change that could change the numbers changes the key
-(editing ``models.py`` retrains exactly the runs that use it).
+model, the content hash of its file or its package's version), dataset kind, options (less those that only say where
+the data is, such as ``root``) and content fingerprint, training configuration, seed, the key of the run it starts
+from (``init_from``), the content fingerprints of the datasets it is also evaluated on, and the hash of reportgen's
+own training and model code — so two sections (or two differently named runs) asking for the same configuration share
+one training, any change that could change the numbers changes the key (editing ``models.py`` retrains exactly the
+runs that use it), and moving a data folder changes none.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reportgen.config.errors import DataError, ManifestError
 from reportgen.config.params import resolved_params
 from reportgen.config.registry import did_you_mean
 from reportgen.config.specs import Manifest, RunSpec, SectionSpec
+
+if TYPE_CHECKING:
+    from reportgen.data.loading import FingerprintStore
 
 #: The folders of reportgen's code whose source decides what a training produces (hashed into every key).
 TRAINING_CODE = ("training", "models")
@@ -52,9 +56,12 @@ class Plan:
         return {name: self.by_name[name] for name in section.all_runs}
 
 
-def make_plan(manifest: Manifest, only: list[str] | None = None) -> Plan:
+def make_plan(manifest: Manifest, only: list[str] | None = None, *, stored: FingerprintStore | None = None) -> Plan:
     """The sections to build (all, or those named in ``only``) and the unique runs they need (a run that another
-    starts from, ``init_from``, is planned before it even when no section shows it)."""
+    starts from, ``init_from``, is planned before it even when no section shows it).
+
+    ``stored`` is for ``reportgen cache prune`` only: keys are computed from the data fingerprints recorded there,
+    loading only the data none is recorded for. A build passes none: it loads and fingerprints the data itself."""
     if only:
         for sid in only:
             if sid not in manifest.sections:
@@ -71,7 +78,7 @@ def make_plan(manifest: Manifest, only: list[str] | None = None) -> Plan:
         if name not in by_name:
             run = manifest.runs[name]
             sources = planned(run.init_from) if run.init_from else (None,) * len(manifest.report.seeds)
-            by_name[name] = tuple(plan_run(manifest, run, seed, source)
+            by_name[name] = tuple(plan_run(manifest, run, seed, source, stored=stored)
                                   for seed, source in zip(manifest.report.seeds, sources, strict=True))
         return by_name[name]
 
@@ -93,33 +100,89 @@ def _depth(by_name: dict[str, tuple[PlannedRun, ...]]):
     return depth
 
 
-def plan_run(manifest: Manifest, run: RunSpec, seed: int, source: PlannedRun | None = None) -> PlannedRun:
-    spec = resolve_run(manifest, run, seed)
+def plan_run(manifest: Manifest, run: RunSpec, seed: int, source: PlannedRun | None = None, *,
+             stored: FingerprintStore | None = None) -> PlannedRun:
+    spec = resolve_run(manifest, run, seed, stored=stored)
     if source is not None:
         spec["init_from"] = {"run": source.run.name, "key": source.key, "freeze": list(run.train.freeze)}
     return PlannedRun(run, seed, run_key(spec), spec, source.key if source is not None else None)
 
 
-def resolve_run(manifest: Manifest, run: RunSpec, seed: int) -> dict[str, Any]:
-    """The fully resolved spec of ``run`` at ``seed`` (what its key hashes)."""
-    from reportgen.data import DATASETS
-
+def resolve_run(manifest: Manifest, run: RunSpec, seed: int, *, stored: FingerprintStore | None = None
+                ) -> dict[str, Any]:
+    """The fully resolved spec of ``run`` at ``seed`` (what its key hashes). ``stored``: see :func:`make_plan`."""
     kind, options = dataset_of(manifest, run)
-    data = load_run_data(manifest, run)
     spec = {
         "model": model_key(run),
-        "dataset": {
-            "kind": kind,
-            **resolved_params(DATASETS.get(kind), options, skip=("base_dir",)),
-            "fingerprint": data.fingerprint,
-        },
+        "dataset": {"kind": kind, **dataset_key(kind, options), "fingerprint": _run_fingerprint(manifest, run, stored)},
         "train": _train_key(run),
         "seed": seed,
         "code": training_code_hash(),
     }
     if run.evaluate_on:
-        spec["evaluate_on"] = {name: extra_test_data(manifest, run, name)[1].fingerprint for name in run.evaluate_on}
+        spec["evaluate_on"] = {name: _evaluation_fingerprint(manifest, run, name, stored) for name in run.evaluate_on}
     return spec
+
+
+def dataset_key(kind: str, options: dict[str, Any]) -> dict[str, Any]:
+    """A dataset's options as a run's key holds them: every default filled in, less the options its kind declares
+    location-only (``root``, ``download``, a CSV's path). The key holds the data's content fingerprint too, so data
+    moved elsewhere keys the same and data changed in place keys differently."""
+    from reportgen.data import DATASETS
+    from reportgen.data.base import location_options_of
+
+    fn = DATASETS.get(kind)
+    where = location_options_of(fn)
+    return {k: v for k, v in resolved_params(fn, options, skip=("base_dir", *where)).items() if k not in where}
+
+
+def _run_fingerprint(manifest: Manifest, run: RunSpec, stored: FingerprintStore | None) -> str:
+    """The content fingerprint of the data ``run`` trains on: loaded, or (pruning) as recorded in ``stored``."""
+    if stored is not None:
+        kind, options = dataset_of(manifest, run)
+        return _stored_fingerprint(manifest, kind, options, stored, lambda: load_run_data(manifest, run))
+    return load_run_data(manifest, run).fingerprint
+
+
+def _evaluation_fingerprint(manifest: Manifest, run: RunSpec, name: str, stored: FingerprintStore | None) -> str:
+    """The content fingerprint of the dataset ``name`` that ``run`` is also evaluated on (``evaluate_on``)."""
+    if stored is not None:
+        kind, options = evaluation_dataset(manifest, name)
+        # Only the fingerprint is needed, not the checks against the run's own data (a build makes them).
+        return _stored_fingerprint(manifest, kind, options, stored, lambda: _load_evaluation_data(manifest, run, name))
+    return extra_test_data(manifest, run, name)[1].fingerprint
+
+
+def _stored_fingerprint(manifest: Manifest, kind: str, options: dict[str, Any], stored: FingerprintStore, load) -> str:
+    """The fingerprint ``stored`` holds for this data; else the data's own, loaded by ``load()`` (whose DataError
+    names the manifest and the dataset); else a DataError saying why neither was possible."""
+    found = stored.lookup(kind, options, manifest.base_dir)
+    if found is not None:
+        return found
+    try:
+        return load().fingerprint
+    except DataError as err:
+        raise DataError(f"{err}; and {stored.path} records no fingerprint of this data (no build into this cache "
+                        f"loaded it)") from None
+
+
+def remember_fingerprints(plan: Plan, cache_root: Path) -> None:
+    """Record, in the fingerprint store of the run cache at ``cache_root``, the content fingerprint of every dataset
+    this process loaded to key ``plan``'s runs, so that ``reportgen cache prune`` can key them after the data is gone.
+    Data fingerprinted from the store itself (a prune) is not loaded, so not recorded again."""
+    from reportgen.data.loading import FingerprintStore, data_identity, loaded_fingerprint
+
+    manifest = plan.manifest
+    found: dict[str, str] = {}
+    # by_name, not runs: two runs with one key may read one content from two places, and both places are asked for.
+    for planned in plan.by_name.values():
+        run = planned[0].run
+        for kind, options in (dataset_of(manifest, run), *(evaluation_dataset(manifest, n) for n in run.evaluate_on)):
+            fingerprint = loaded_fingerprint(kind, options, manifest.base_dir)
+            if fingerprint is not None:
+                found[data_identity(kind, options, manifest.base_dir)] = fingerprint
+    if found:
+        FingerprintStore(cache_root).record(found)
 
 
 def model_key(run: RunSpec) -> dict[str, Any]:
@@ -159,15 +222,8 @@ def training_code_hash() -> str:
 def extra_test_data(manifest: Manifest, run: RunSpec, name: str):
     """``(test split, its DatasetSplits)`` of the dataset ``name`` a run is also evaluated on; its classes and image
     shape must be the run's own (an error naming both datasets otherwise)."""
-    from reportgen.data import load_dataset
-
     own = load_run_data(manifest, run)
-    spec = manifest.datasets.get(name)
-    kind, options = (spec.kind, spec.options) if spec is not None else (name, {})
-    try:
-        other = load_dataset(kind, options, manifest.base_dir)
-    except DataError as err:
-        raise DataError(f"{manifest.path.name}: runs.{run.name}.evaluate_on: {name}: {err}") from None
+    other = _load_evaluation_data(manifest, run, name)
     where = f"{manifest.path.name}: runs.{run.name}.evaluate_on"
     if tuple(other.classes) != tuple(own.classes):
         raise DataError(f'{where}: dataset "{name}" has classes {_classes(other.classes)} but the run trains on '
@@ -176,6 +232,16 @@ def extra_test_data(manifest: Manifest, run: RunSpec, name: str):
         raise DataError(f'{where}: dataset "{name}" has images of shape {other.input_shape} but "{run.dataset}" has '
                         f"{own.input_shape}")
     return other.test, other
+
+
+def _load_evaluation_data(manifest: Manifest, run: RunSpec, name: str):
+    from reportgen.data import load_dataset
+
+    kind, options = evaluation_dataset(manifest, name)
+    try:
+        return load_dataset(kind, options, manifest.base_dir)
+    except DataError as err:
+        raise DataError(f"{manifest.path.name}: runs.{run.name}.evaluate_on: {name}: {err}") from None
 
 
 def _classes(names) -> str:
@@ -189,6 +255,8 @@ def _train_key(run: RunSpec) -> dict[str, Any]:
     train = asdict(run.train)
     if train.get("precision") == "float32":
         del train["precision"]  # the default, and the key every run had before precision was a choice
+    if not train.get("resample_split"):
+        train.pop("resample_split", None)  # off (the dataset's own split): the key every run had before
     # Augmentation options at their defaults change nothing: {} , { crop = 0 } and no table share one key.
     defaults = asdict(Augment())
     augment = {k: v for k, v in (train.get("augment") or {}).items() if defaults.get(k, object()) != v}
@@ -207,6 +275,12 @@ def dataset_of(manifest: Manifest, run: RunSpec) -> tuple[str, dict[str, Any]]:
         spec = manifest.datasets[run.dataset]
         return spec.kind, {**spec.options, **run.dataset_overrides}
     return run.dataset, dict(run.dataset_overrides)
+
+
+def evaluation_dataset(manifest: Manifest, name: str) -> tuple[str, dict[str, Any]]:
+    """``(kind, options)`` of a dataset named in ``evaluate_on`` (a ``[datasets]`` entry, or a bare kind)."""
+    spec = manifest.datasets.get(name)
+    return (spec.kind, dict(spec.options)) if spec is not None else (name, {})
 
 
 def load_run_data(manifest: Manifest, run: RunSpec):

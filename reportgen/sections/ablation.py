@@ -36,7 +36,7 @@ from reportgen.sections.roc import (
     run_entry,
     seed_note,
 )
-from reportgen.sections.stats import RULE
+from reportgen.sections.stats import Family, corrected, power_note
 from reportgen.sections.tsne import (
     TsneOptions,
     cost_sentence,
@@ -60,7 +60,7 @@ class AblationSection(Section):
         reference: str | None = None  # the run the others are compared with (one of runs); default: the first
 
     run_count = (2, None)
-    version = 4  # 2: trainer events on the curves; 3: openTSNE; 4: any reference run, generic wording
+    version = 5  # 3: openTSNE; 4: any reference run, generic wording; 5: Holm over the section, CIs
     template = "sections/ablation.html.j2"
 
     @classmethod
@@ -86,11 +86,11 @@ class AblationSection(Section):
             "classes": done[0]["classes"] if done else [],
             "curves": {g.label: mean_curves(g) for g in ctx.groups if g.results},
             "seeds": ctx.groups[0].seeds,
-            "rule": RULE,
             **roc_scale(done),
             "tsne": tsne_summary(done, self.options),
         }
-        result["analysis"] = analysis(result)
+        result["analysis"], family = corrected(lambda family: analysis(result, family))
+        result["rule"], result["power"] = family.rule(), power_note(len(ctx.groups[0].seeds))
         return result
 
     def entry(self, group: RunGroup) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def _blocks(e: dict[str, Any]) -> str:
     return f"{e['label']} ({e['conv_blocks']} conv, {mobile})"
 
 
-def analysis(result: dict[str, Any]) -> list[str]:
+def analysis(result: dict[str, Any], family: Family | None = None) -> list[str]:
     """The reference against each other run: size, accuracy, AUCs and class separation, each gap judged against
     seed noise; then the ROC scale, each run's main confusion and the t-SNE cost."""
     done = [e for e in result["runs"] if e["accuracy"]["n"]]
@@ -162,8 +162,8 @@ def analysis(result: dict[str, Any]) -> list[str]:
     for e in (e for e in done if e is not ref):
         text.append(f"{_blocks(e)} against {_blocks(ref)} has {ratio(e['params'], ref['params'], 'parameters')} "
                     f"and {ratio(e['macs'], ref['macs'], 'multiply-adds')}: "
-                    + "; ".join(judged_gaps(e, ref, (ACCURACY, *AUCS))) + ".")
-        text.extend(separation_sentences(e, ref))
+                    + "; ".join(judged_gaps(e, ref, (ACCURACY, *AUCS), family)) + ".")
+        text.extend(separation_sentences(e, ref, family))
     if result["fpr_scale"] == "log":
         text.append(LOG_SCALE_TEXT)
     text.extend(describe(e["confusion"]) for e in done if e["confusion"]["matrix"] is not None)

@@ -13,8 +13,8 @@ import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.other_tests import other_tests, setup_notes
-from reportgen.sections.stats import RULE, compare_seeds, summarize, untested_why
-from reportgen.text import pct, points, pvalue, ratio
+from reportgen.sections.stats import compare_seeds, evidence, holm, power_note, rule, summarize, untested_why
+from reportgen.text import pct, points, ratio
 
 METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
 
@@ -46,7 +46,24 @@ def run_metrics(group: RunGroup) -> dict[str, Any]:
         "failures": group.failures,
         "other_tests": other_tests(group),
         "notes": setup_notes(group),
+        "timing": timing_setup(group),
     }
+
+
+def timing_setup(group: RunGroup) -> dict[str, Any] | None:
+    """Where a run's seeds were timed (device, its name, CPU threads, concurrent trainings); ``None`` when its seeds
+    were timed on different setups. Training times are only compared between runs with one setup."""
+    keys = ("device", "device_name", "threads", "jobs")
+    setups = [{k: r.provenance.get(k) for k in keys} for r in group.results]
+    return setups[0] if setups and all(s == setups[0] for s in setups) else None
+
+
+def describe_setup(setup: dict[str, Any] | None) -> str:
+    if setup is None:
+        return "seeds timed on different setups"
+    jobs = setup.get("jobs")
+    shared = f", {jobs} trainings at once" if isinstance(jobs, int) and jobs > 1 else ""
+    return f"{setup.get('device')}, {setup.get('threads')} thread{'s' if setup.get('threads') != 1 else ''}{shared}"
 
 
 def dataset_label(group: RunGroup) -> str:
@@ -87,7 +104,7 @@ class CompareSection(Section):
     records = True  # its rows are per-run test-accuracy records
     run_count = (2, None)
     template = "sections/compare.html.j2"
-    version = 4  # 3: rows name their dataset; "p < 0.001"; 4: other test sets (evaluate_on), setup notes
+    version = 5  # 4: other test sets (evaluate_on), setup notes; 5: Holm, CIs, times compared only on one setup
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         rows = [run_metrics(g) for g in ctx.groups]
@@ -96,8 +113,9 @@ class CompareSection(Section):
         elif self.options.sort_by == "params":
             rows.sort(key=lambda r: r["params"] or 0)
         curves = {g.label: mean_curves(g) for g in ctx.groups if g.results}
-        return {"rows": rows, "curves": curves, "seeds": ctx.groups[0].seeds, "rule": RULE,
-                "analysis": analysis(rows)}
+        text, family = analysis(rows)
+        return {"rows": rows, "curves": curves, "seeds": ctx.groups[0].seeds, "rule": rule(family),
+                "power": power_note(len(ctx.groups[0].seeds)), "analysis": text}
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
         from reportgen.figures import plot_curves_grid
@@ -117,13 +135,14 @@ class CompareSection(Section):
         ]
 
 
-def analysis(rows: list[dict[str, Any]]) -> list[str]:
-    """Deterministic sentences from the numbers: per test set, the leader, each gap, and whether it exceeds seed
-    noise. Runs tested on different datasets are never ranked against each other; a run also evaluated on another
-    dataset (``evaluate_on``) is ranked there, beside the runs trained on it."""
+def analysis(rows: list[dict[str, Any]]) -> tuple[list[str], int]:
+    """Deterministic sentences from the numbers, and how many gaps were tested (one Holm-corrected family): per test
+    set, the leader, each gap, and whether it exceeds seed noise. Runs tested on different datasets are never ranked
+    against each other; a run also evaluated on another dataset (``evaluate_on``) is ranked there, beside the runs
+    trained on it."""
     done = [r for r in rows if r["accuracy"]["n"]]
     if len(done) < 2:
-        return ["Fewer than two runs finished, so there is nothing to compare."]
+        return ["Fewer than two runs finished, so there is nothing to compare."], 0
     by_data: dict[str, list[dict[str, Any]]] = {}
     for r in done:
         by_data.setdefault(r["dataset"], []).append(r)
@@ -132,45 +151,47 @@ def analysis(rows: list[dict[str, Any]]) -> list[str]:
             if t["accuracy"]["n"] and t["dataset"] in by_data:
                 by_data[t["dataset"]].append({**r, "label": f"{r['label']} (trained on {r['dataset']})",
                                               "accuracy": t["accuracy"]})
-    text = []
+    gaps = []  # (prefix, best, other, test): every gap of the section, corrected as one family before it is said
     for dataset, group in by_data.items():
         if len(group) >= 2:
-            text += _ranking(group, f"On the {dataset} test set, " if len(by_data) > 1 else "")
+            ranked = sorted(group, key=lambda r: -r["accuracy"]["mean"])
+            prefix = f"On the {dataset} test set, " if len(by_data) > 1 else ""
+            gaps += [(prefix, ranked[0], other, compare_seeds(ranked[0]["accuracy"]["values"],
+                                                              other["accuracy"]["values"])) for other in ranked[1:]]
+    holm([g[3] for g in gaps])
+    text = [_gap_sentence(*g) for g in gaps]
     if not text:
         names = ", ".join(by_data)
         text.append(f"Each run is tested on another dataset ({names}), so their accuracies are not ranked.")
+    text += _speed(done)
+    return text, sum(1 for g in gaps if g[3]["testable"])
+
+
+def _speed(done: list[dict[str, Any]]) -> list[str]:
+    """Which run trained fastest — only said when every run was timed on the same setup (device, threads, jobs)."""
     fastest = min(done, key=lambda r: r["train_seconds"]["mean"])
     slowest = max(done, key=lambda r: r["train_seconds"]["mean"])
-    if fastest is not slowest:
-        text.append(
-            f"{fastest['label']} trained fastest ({fastest['train_seconds']['mean']:.1f} s per seed), "
-            f"{slowest['label']} slowest ({slowest['train_seconds']['mean']:.1f} s)."
-        )
-    return text
+    if fastest is slowest:
+        return []
+    setups = [r.get("timing") for r in done]
+    if "timing" in done[0] and (None in setups or any(s != setups[0] for s in setups)):
+        shown = "; ".join(sorted({describe_setup(s) for s in setups}))
+        return [f"Training times are not compared: the runs were timed on different setups ({shown})."]
+    return [f"{fastest['label']} trained fastest ({fastest['train_seconds']['mean']:.1f} s per seed), "
+            f"{slowest['label']} slowest ({slowest['train_seconds']['mean']:.1f} s)."]
 
 
-def _ranking(group: list[dict[str, Any]], prefix: str) -> list[str]:
-    """The leader of ``group`` (runs tested on one test set) and its gap to each other run, tested over seeds."""
-    ranked = sorted(group, key=lambda r: -r["accuracy"]["mean"])
-    best = ranked[0]
-    text = []
-    for other in ranked[1:]:
-        test = compare_seeds(best["accuracy"]["values"], other["accuracy"]["values"])
-        gap = points(test["diff"])
-        size = ratio(best["params"], other["params"], "parameters")
-        cost = ratio(best["macs"], other["macs"], "multiply-adds")
-        lead = (
-            f"{prefix}{best['label']} reaches {pct(best['accuracy']['mean'])} test accuracy, {gap} above "
-            f"{other['label']} ({pct(other['accuracy']['mean'])}), with {size} and {cost}."
-        )
-        if not test["testable"]:
-            verdict = f"This gap is not tested: {untested_why(test)}."
-        elif test["significant"]:
-            verdict = f"The gap is larger than the seed-to-seed spread (Welch's t-test {pvalue(test['p'])})."
-        else:
-            verdict = (
-                f"The gap is within seed-to-seed noise (Welch's t-test {pvalue(test['p'])}): "
-                "the data do not show either run to be better."
-            )
-        text.append(f"{lead} {verdict}")
-    return text
+def _gap_sentence(prefix: str, best: dict[str, Any], other: dict[str, Any], test: dict[str, Any]) -> str:
+    """The leader's gap to one other run, and whether it exceeds seed noise."""
+    size = ratio(best["params"], other["params"], "parameters")
+    cost = ratio(best["macs"], other["macs"], "multiply-adds")
+    lead = (
+        f"{prefix}{best['label']} reaches {pct(best['accuracy']['mean'])} test accuracy, {points(test['diff'])} above "
+        f"{other['label']} ({pct(other['accuracy']['mean'])}), with {size} and {cost}."
+    )
+    if not test["testable"]:
+        return f"{lead} This gap is not tested: {untested_why(test)}."
+    if test["significant"]:
+        return f"{lead} The gap is larger than the seed-to-seed spread (Welch's t-test {evidence(test)})."
+    return (f"{lead} The gap is within seed-to-seed noise (Welch's t-test {evidence(test)}): the data do not show "
+            "either run to be better.")

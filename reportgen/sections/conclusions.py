@@ -16,7 +16,7 @@ import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, Section, SectionContext
 from reportgen.sections.records import collect_records, usable
-from reportgen.sections.stats import RULE, compare_seeds
+from reportgen.sections.stats import RULE, compare_seeds, family_size, holm, power_note, rule
 from reportgen.text import pct, points, ratio
 
 # A class whose recall is this far (in points) below the run's median class recall has "collapsed".
@@ -39,9 +39,13 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     best_name, best = ordered[0]
     best_label = best.get("label", best_name)
     table, tied, worse, untested = [], [], [], []
-    for name, run in ordered:
+    # Every gap to the best is one family: Holm-corrected together before any is called real.
+    tests = holm([compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if name != best_name else None
+                  for name, run in ordered])
+    family = family_size(tests)
+    said = rule(family)
+    for (name, run), test in zip(ordered, tests, strict=True):
         label = run.get("label", name)
-        test = compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if name != best_name else None
         if test is not None and test["testable"] and not test["significant"]:
             tied.append(label)
         elif test is not None and test["testable"]:
@@ -53,6 +57,7 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
         table.append({"rank": len(table) + 1, "run": name, "label": label, "accuracy": run["accuracy"],
                       "params": run["params"], "macs": run["macs"],
                       "gap": None if test is None else test["diff"], "p": None if test is None else test["p"],
+                      "ci": None if test is None else test.get("ci"),
                       "significant": None if test is None else test["significant"]})
     text = [f"Of the {len(ordered)} configurations in this report, {best_label} has the highest mean test accuracy "
             f"({pct(best['accuracy']['mean'])})."]
@@ -62,11 +67,11 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
         return table, text
     # Three groups, each said for what it is: a run is only called worse when a test over seeds shows it.
     if worse and not tied and not untested:
-        text.append(f"Every other configuration is below it by more than seed-to-seed noise ({RULE}).")
+        text.append(f"Every other configuration is below it by more than seed-to-seed noise ({said}).")
     elif worse:
-        text.append(f"Below it by more than seed-to-seed noise ({RULE}): {', '.join(worse)}.")
+        text.append(f"Below it by more than seed-to-seed noise ({said}): {', '.join(worse)}.")
     if tied:
-        text.append(f"Within seed-to-seed noise of it ({RULE}): {', '.join(tied)}; these are not shown to be worse.")
+        text.append(f"Within seed-to-seed noise of it ({said}): {', '.join(tied)}; these are not shown to be worse.")
     if untested:
         text.append(f"Not tested against it (a test needs at least two finished seeds on each side, and some spread "
                     f"between them): {', '.join(untested)}.")
@@ -143,7 +148,8 @@ def sweep_findings(outputs: dict[str, dict[str, Any]]) -> list[str]:
     for output in outputs.values():
         if output.get("type") != "sweeps":
             continue
-        factors = [f for f in output["result"].get("factors", []) if f.get("spread") is not None]
+        every = output["result"].get("factors", [])
+        factors = [f for f in every if f.get("spread") is not None and not f.get("confound")]
         if factors:
             # Ordered by the validation gap (how the best and worst values were chosen), shown as the test gap.
             ordered = sorted(factors, key=lambda f: -(f.get("val_spread") if f.get("val_spread") is not None
@@ -153,6 +159,10 @@ def sweep_findings(outputs: dict[str, dict[str, Any]]) -> list[str]:
             text.append(f"Changing one factor at a time from {output['result']['baseline']['label']}, accuracy moved "
                         f"most with: {shown} (test accuracy of the best minus the worst value, both chosen on "
                         "validation).")
+        aside = [f"{f['factor']} ({f.get('confound') or f.get('not_comparable')})" for f in every
+                 if f.get("confound") or f.get("not_comparable")]
+        if aside:
+            text.append("Not ranked with them: " + "; ".join(aside) + ".")
         broken = [r for f in output["result"].get("factors", []) for r in f["rows"] if r.get("status") != "ok"]
         if broken:
             text.append("Runs that did not train: " + ", ".join(f"{r['label']} ({r['status']})" for r in broken) + ".")
@@ -205,7 +215,10 @@ class ConclusionsSection(Section):
         if left_out:
             findings["left_out"] = [f"Left out of these conclusions, since their stored results cannot be trusted "
                                     f"as they stand: {', '.join(left_out)}. Rebuild them to include them."]
-        return {"ranking": table, "findings": findings, "rule": RULE,
+        seeds = max((row["accuracy"]["n"] for row in table), default=0)
+        corrected = any(row.get("p") is not None for row in table) and len(table) > 2
+        return {"ranking": table, "findings": findings, "power": power_note(seeds),
+                "rule": f"{RULE}, Holm-corrected over each ranking's gaps to its best" if corrected else RULE,
                 "analysis": [*findings.get("left_out", []), *rank_text, *findings["size"], *collapses,
                              *findings["sweeps"]]}
 

@@ -157,18 +157,21 @@ class DataSection(Section):
                 continue
             if key not in datasets:
                 datasets[key] = {**describe_dataset(g.data, dataset_name(g), self.options.samples_per_class),
-                                 "leakage": find_leaks(g.data), "runs": []}
+                                 "leakage": find_leaks(g.data), "runs": [], "resampled": []}
                 leaks = datasets[key]["leakage"]
                 if leaks["total"] and self.options.leakage == "error":
                     shown = "; ".join(describe_leaks(dataset_name(g), leaks, _sizes(g.data)))
                     raise DataError(f"sections.{ctx.section.id}.leakage = \"error\": {shown}")
             datasets[key]["runs"].append(g.label)
+            if g.spec.train.resample_split:
+                datasets[key]["resampled"].append(g.label)
         entries = list(datasets.values())
         names = [e["name"] for e in entries]
         for e in entries:  # two different datasets under one name (a run's data changed): tell them apart
             if names.count(e["name"]) > 1:
                 e["name"] += f" ({', '.join(e['runs'])})"
-        text = [s for e in entries for s in (*describe(e), *describe_leaks(e["name"], e["leakage"], _split_sizes(e)))]
+        text = [s for e in entries for s in (*describe(e), *describe_resampled(e),
+                                             *describe_leaks(e["name"], e["leakage"], _split_sizes(e)))]
         if not entries:
             text = ["No dataset of the listed runs could be loaded."]
         return {"datasets": entries, "runs": runs, "analysis": text}
@@ -258,3 +261,17 @@ def describe(e: dict[str, Any]) -> list[str]:
         if sp[s]["missing"]:
             text.append(f"The {s} split has no images of {_classes(sp[s]['missing'])}.")
     return text
+
+
+def describe_resampled(e: dict[str, Any]) -> list[str]:
+    """One sentence when runs re-draw train/validation per seed (``resample_split``): the counts shown are then the
+    dataset's own split, which no seed trains on as such."""
+    runs, sp = e.get("resampled"), e["splits"]
+    if not runs:
+        return []
+    pooled = sp["train"]["size"] + sp["val"]["size"]
+    one = len(runs) == 1
+    return [f"{'Run' if one else 'Runs'} {_and(runs)} re-draw{'s' if one else ''} training and validation for each "
+            f"seed (resample_split): each seed trains on its own stratified draw from these {pooled:,} images with the "
+            f"per-class counts above, and every seed is tested on the same {sp['test']['size']:,} test images, so "
+            "the spread over seeds includes data-split noise."]

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
-from reportgen.sections.stats import RULE, compare_seeds, summarize, untested_why
-from reportgen.text import pct, points, pvalue
+from reportgen.sections.stats import Family, corrected, evidence, power_note, summarize, untested_why
+from reportgen.text import pct, points
 
 WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
@@ -151,7 +151,7 @@ def error_structure(results, codes: list[np.ndarray], keys: list[str]) -> dict[s
     }
 
 
-def describe(e: dict[str, Any]) -> str:
+def describe(e: dict[str, Any], family: Family) -> str:
     """A paragraph: per-factor accuracies, the factor confused most, the commonest level confusion, the error
     structure."""
     fs = e["factors"]
@@ -163,14 +163,14 @@ def describe(e: dict[str, Any]) -> str:
                 f"{pct(worst['baseline'])} for always answering its commonest level)")
     if len(ranked) > 1:
         nxt = ranked[1]
-        test = compare_seeds(nxt["accuracy"]["values"], worst["accuracy"]["values"])
+        test = family.compare(nxt["accuracy"]["values"], worst["accuracy"]["values"])
         gap = f"{points(test['diff'])} below {nxt['name']}"
         if not test["testable"]:
             sentence += f", {gap}; the gap is not tested ({untested_why(test)})"
         elif test["significant"]:
-            sentence += f", {gap}, more than seed-to-seed noise ({pvalue(test['p'])})"
+            sentence += f", {gap}, more than seed-to-seed noise ({evidence(test)})"
         else:
-            sentence += f"; its gap to {nxt['name']} is within seed-to-seed noise ({pvalue(test['p'])})"
+            sentence += f"; its gap to {nxt['name']} is within seed-to-seed noise ({evidence(test)})"
     text.append(sentence + ".")
     # Raw accuracy favours factors with few levels; against always answering the commonest level, another
     # factor may be the weakest ("length 52 % right" is barely above its 50 % baseline).
@@ -203,20 +203,20 @@ def describe(e: dict[str, Any]) -> str:
     return " ".join(text)
 
 
-def compare_runs(entries: list[dict[str, Any]]) -> str | None:
+def compare_runs(entries: list[dict[str, Any]], family: Family) -> str | None:
     """The factor on which the first two runs differ most, judged against seed noise."""
     a, b = entries[:2]
     common = [(fa, fb) for fa in a["factors"] for fb in b["factors"] if fa["name"] == fb["name"]]
     if not common:
         return None
     fa, fb = max(common, key=lambda p: abs(p[0]["accuracy"]["mean"] - p[1]["accuracy"]["mean"]))
-    test = compare_seeds(fa["accuracy"]["values"], fb["accuracy"]["values"])
+    test = family.compare(fa["accuracy"]["values"], fb["accuracy"]["values"])
     if not test["testable"]:
         verdict = f"this gap is not tested ({untested_why(test)})"
     elif test["significant"]:
-        verdict = f"larger than seed-to-seed noise ({pvalue(test['p'])})"
+        verdict = f"larger than seed-to-seed noise ({evidence(test)})"
     else:
-        verdict = f"within seed-to-seed noise ({pvalue(test['p'])}), so neither run is shown to be better on it"
+        verdict = f"within seed-to-seed noise ({evidence(test)}), so neither run is shown to be better on it"
     return (f"{a['label']} and {b['label']} differ most on {fa['name']}: {ms(fa['accuracy'])} vs "
             f"{ms(fb['accuracy'])} right, a gap of {points(test['diff'])}; {verdict}.")
 
@@ -232,17 +232,23 @@ class FactorConfusionSection(Section):
         units: dict[str, str] = field(default_factory=lambda: {"angle": "°"})
 
     run_count = (1, None)
-    version = 2  # 2: "p < 0.001"
+    version = 3  # 2: "p < 0.001"; 3: Holm over the section, CIs
     template = "sections/factor_confusion.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         entries = [group_factors(g, self.options) for g in ctx.groups]
         with_factors = [e for e in entries if e.get("factors")]
         analysis = [e["note"] for e in entries if e.get("note")]
-        analysis += [describe(e) for e in with_factors]
-        if len(with_factors) > 1 and (line := compare_runs(with_factors)):
-            analysis.append(line)
-        return {"runs": entries, "seeds": ctx.groups[0].seeds, "rule": RULE, "analysis": analysis}
+
+        def write(family: Family) -> list[str]:
+            text = [describe(e, family) for e in with_factors]
+            if len(with_factors) > 1 and (line := compare_runs(with_factors, family)):
+                text.append(line)
+            return text
+
+        text, family = corrected(write)
+        return {"runs": entries, "seeds": ctx.groups[0].seeds, "rule": family.rule(),
+                "power": power_note(len(ctx.groups[0].seeds)), "analysis": analysis + text}
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
         from reportgen.figures.factors import plot_factor_grid, plot_full_figure

@@ -26,7 +26,7 @@ from reportgen.config.errors import ManifestError
 from reportgen.config.params import Range, check_value
 from reportgen.config.specs import RunSpec, SectionSpec
 from reportgen.sections.base import SECTIONS, Figure, Section, SectionContext
-from reportgen.sections.stats import RULE, compare_seeds
+from reportgen.sections.stats import RULE, compare_seeds, power_note
 from reportgen.sections.sweeps import (
     PANELS_PER_FIGURE,
     SELECTION,
@@ -179,6 +179,7 @@ class GridSection(Section):
             "best_vs_runner_up": runner_up, "marginals": marginals, "cost": cost,
             "broken": [i for i, c in enumerate(configs) if c["status"] != "ok"],
             "baseline": row_of(base, None, True), "seeds": base.seeds, "rule": RULE, "selection": SELECTION,
+            "power": power_note(n_seeds),
         }
         result["analysis"] = analysis(result)
         return result

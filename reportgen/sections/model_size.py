@@ -21,7 +21,7 @@ import numpy as np
 from reportgen.models.describe import block_kinds
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.compare import run_metrics
-from reportgen.sections.stats import RULE, compare_seeds, summarize, verdict
+from reportgen.sections.stats import Family, power_note, summarize, verdict
 from reportgen.text import count, pct, points, ratio
 
 
@@ -84,7 +84,7 @@ class ModelSizeSection(Section):
 
     records = True  # its rows are per-run test-accuracy records
     run_count = (2, None)
-    version = 3  # 2: rows name their dataset; "p < 0.001". 3: model_size; structure from the models' describe()
+    version = 4  # 3: model_size; structure from the models' describe(). 4: Holm over the section, CIs
     template = "sections/model_size.html.j2"
     example_options = {"sort_by": "params"}
 
@@ -101,8 +101,10 @@ class ModelSizeSection(Section):
             rows.sort(key=lambda r: -(r["accuracy"]["mean"] or -1))
         elif self.options.sort_by == "params":
             rows.sort(key=lambda r: r["params"] or 0)
-        return {"rows": rows, "fact_columns": fact_columns(rows), "seeds": ctx.groups[0].seeds, "rule": RULE,
-                "analysis": analysis(rows)}
+        family = Family()
+        text = analysis(rows, family)
+        return {"rows": rows, "fact_columns": fact_columns(rows), "seeds": ctx.groups[0].seeds,
+                "rule": family.rule(), "power": power_note(len(ctx.groups[0].seeds)), "analysis": text}
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
         from reportgen.figures.tradeoff import plot_tradeoff_pair
@@ -129,21 +131,26 @@ class ModelSizeSection(Section):
 SECTIONS.alias("block_mix", "model_size")
 
 
-def analysis(rows: list[dict[str, Any]]) -> list[str]:
+def _direction(test: dict[str, Any]) -> str:
+    return "moved" if not test["significant"] else "raised" if test["diff"] > 0 else "lowered"
+
+
+def analysis(rows: list[dict[str, Any]], family: Family | None = None) -> list[str]:
     """The most accurate and the smallest runs, the Pareto front, accuracy per 10k parameters, and swaps of one
     kind of block for another at equal depth, each gap judged against seed noise."""
+    family = family if family is not None else Family()
     done = [r for r in rows if r["accuracy"]["n"] and r["params"]]
     if len(done) < 2:
         return ["Fewer than two runs finished, so there is nothing to compare."]
-    text = []
+    text: list = []  # strings, and callables that quote a test (written once the family is corrected)
     ranked = sorted(done, key=lambda r: -r["accuracy"]["mean"])
     best, second = ranked[0], ranked[1]
-    test = compare_seeds(best["accuracy"]["values"], second["accuracy"]["values"])
-    text.append(
+    test = family.compare(best["accuracy"]["values"], second["accuracy"]["values"])
+    text.append(lambda: (
         f"{best['label']} has the highest mean test accuracy ({pct(best['accuracy']['mean'])}), "
         f"{points(test['diff'])} above the next, {second['label']} ({pct(second['accuracy']['mean'])}); "
         f"that lead is {verdict(test)}."
-    )
+    ))
     smallest = min(done, key=lambda r: r["params"])
     cheapest = min(done, key=lambda r: r["macs"] or float("inf"))
     sentence = (f"{smallest['label']} is the smallest ({count(smallest['params'])} parameters, "
@@ -164,8 +171,8 @@ def analysis(rows: list[dict[str, Any]]) -> list[str]:
         f"highest for {hi['label']} ({hi['accuracy_per_10k_params']:.1f}) and lowest for {lo['label']} "
         f"({lo['accuracy_per_10k_params']:.1f})."
     )
-    text.extend(swap_sentences(done))
-    return text
+    text.extend(swap_sentences(done, family))
+    return family.write(text)
 
 
 def _blocks(n: int, kind: str) -> str:
@@ -173,7 +180,7 @@ def _blocks(n: int, kind: str) -> str:
     return f"{n} {kind if n != 1 else kind.removesuffix('s')}"
 
 
-def swap_sentences(done: list[dict[str, Any]]) -> list[str]:
+def swap_sentences(done: list[dict[str, Any]], family: Family) -> list:
     """For runs whose models describe the same two or more kinds of blocks (:func:`block_kinds`): at each total
     number of blocks with two or more runs, the run with the most blocks of the first kind against each run that
     replaces some of them by blocks of the other kinds. Nothing when no model describes two kinds of blocks."""
@@ -194,14 +201,13 @@ def swap_sentences(done: list[dict[str, Any]]) -> list[str]:
             for other in others:
                 if mix(other) == mix(base):
                     continue
-                test = compare_seeds(other["accuracy"]["values"], base["accuracy"]["values"])
-                direction = "moved" if not test["significant"] else "raised" if test["diff"] > 0 else "lowered"
-                found.append(
+                test = family.compare(other["accuracy"]["values"], base["accuracy"]["values"])
+                found.append(lambda depth=depth, base=base, other=other, test=test, kinds=kinds, mix=mix: (
                     f"At {depth} blocks, replacing {swap(kinds, mix(base), mix(other))} ({base['label']} → "
-                    f"{other['label']}, {ratio(other['params'], base['params'], 'parameters')}) {direction} accuracy "
-                    f"from {pct(base['accuracy']['mean'])} to {pct(other['accuracy']['mean'])} "
-                    f"({points(test['diff'])}); the change is {verdict(test)}."
-                )
+                    f"{other['label']}, {ratio(other['params'], base['params'], 'parameters')}) "
+                    f"{_direction(test)} accuracy from {pct(base['accuracy']['mean'])} to "
+                    f"{pct(other['accuracy']['mean'])} ({points(test['diff'])}); the change is {verdict(test)}."
+                ))
         if not found:
             swapped = (f"{kinds[0]} for {kinds[1]}" if len(kinds) == 2
                        else f"one kind of block for another ({', '.join(kinds)})")

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
-from reportgen.sections.stats import RULE, compare_seeds, summarize, verdict
+from reportgen.sections.stats import Family, corrected, power_note, summarize, verdict
 from reportgen.text import pct
 
 CURVE_POINTS = 200  # at most this many points per stored ROC curve
@@ -155,21 +155,25 @@ def roc_figure(result: dict[str, Any], done: list[dict[str, Any]], seed_note: st
                                         log_fpr=log, fpr_floor=result["fpr_floor"]), wide=True)
 
 
-def judged(test: dict[str, Any]) -> str:
-    """``verdict`` with the direction named when, and only when, the gap beats seed noise."""
+def judged(test: dict[str, Any], scale: float = 100.0) -> str:
+    """``verdict`` with the direction named when, and only when, the gap beats seed noise (``scale``: 100 for an
+    accuracy, whose interval reads in points; 1 for an AUC or a silhouette)."""
+    said = verdict(test, scale, " points" if scale == 100 else "")
     if test["testable"] and test["significant"]:
-        return f"{'higher' if test['diff'] > 0 else 'lower'}, {verdict(test)}"
-    return verdict(test)
+        return f"{'higher' if test['diff'] > 0 else 'lower'}, {said}"
+    return said
 
 
 def judged_gaps(e: dict[str, Any], ref: dict[str, Any],
-                metrics: tuple[tuple[str, str, Callable[[float], str]], ...] = AUCS) -> list[str]:
+                metrics: tuple[tuple[str, str, Callable[[float], str]], ...] = AUCS, family: Family | None = None
+                ) -> list[str]:
     """``"macro AUC 0.9912 vs 0.9890, within seed-to-seed noise (p = 0.4)"`` for each metric, ``e`` against
     ``ref`` (two entries with summaries under the metrics' keys)."""
     gaps = []
     for key, name, fmt in metrics:
-        test = compare_seeds(e[key]["values"], ref[key]["values"])
-        gaps.append(f"{name} {fmt(e[key]['mean'])} vs {fmt(ref[key]['mean'])}, {judged(test)}")
+        test = (family or Family()).compare(e[key]["values"], ref[key]["values"])
+        gaps.append(f"{name} {fmt(e[key]['mean'])} vs {fmt(ref[key]['mean'])}, "
+                    f"{judged(test, 100.0 if key == 'accuracy' else 1.0)}")
     return gaps
 
 
@@ -183,14 +187,16 @@ def seed_note(result: dict[str, Any]) -> str:
 @SECTIONS.register("roc")
 class RocSection(Section):
     run_count = (1, None)
+    version = 2  # 2: Holm over the section, CIs
     template = "sections/roc.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         entries = [{**run_entry(g), **roc_entry(g)} for g in ctx.groups]
         done = [e for e in entries if e["accuracy"]["n"]]
         result = {"runs": entries, "classes": done[0]["classes"] if done else [], "seeds": ctx.groups[0].seeds,
-                  "rule": RULE, **roc_scale(done)}
-        result["analysis"] = analysis(result)
+                  **roc_scale(done)}
+        result["analysis"], family = corrected(lambda family: analysis(result, family))
+        result["rule"], result["power"] = family.rule(), power_note(len(ctx.groups[0].seeds))
         return result
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
@@ -206,7 +212,7 @@ def _weakest(e: dict[str, Any], classes: list[str]) -> str:
     return f"; its lowest per-class AUC is class {cls} ({low:.4f})"
 
 
-def analysis(result: dict[str, Any]) -> list[str]:
+def analysis(result: dict[str, Any], family: Family | None = None) -> list[str]:
     """Each finished run's macro and micro AUC and its weakest class; then each later run against the first
     finished one, every gap judged against seed noise; then the axis scale."""
     done = [e for e in result["runs"] if e["accuracy"]["n"]]
@@ -217,7 +223,7 @@ def analysis(result: dict[str, Any]) -> list[str]:
             f"{e['auc_micro']['mean']:.4f}{over}{_weakest(e, e['classes'])}." for e in done]
     ref = done[0]
     for e in done[1:]:
-        text.append(f"{e['label']} against {ref['label']}: " + "; ".join(judged_gaps(e, ref)) + ".")
+        text.append(f"{e['label']} against {ref['label']}: " + "; ".join(judged_gaps(e, ref, family=family)) + ".")
     if result["fpr_scale"] == "log":
         text.append(LOG_SCALE_TEXT)
     return text

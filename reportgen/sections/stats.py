@@ -2,7 +2,11 @@
 
 The rule (stated in every report that uses it): two runs differ when Welch's t-test over their per-seed
 values gives p < 0.05; with fewer than two seeds each there is no estimate of the noise, and the text says so
-instead of calling either run better.
+instead of calling either run better. When a section tests several gaps (each run against its best, each variation
+against its baseline), the p-values of that section are one family and are Holm-corrected (:func:`holm`), so the
+chance of calling any equal pair different stays at 5 %. Every tested gap also carries a t-based 95 % confidence
+interval (Welch–Satterthwaite degrees of freedom), and with three or fewer seeds the rule says that such a test has
+little power: "within noise" is then weak evidence of "equal" (Bouthillier et al. 2021; Dror et al. 2018).
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ def summarize(values: list[float]) -> dict[str, Any]:
 
 
 def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
-    """Is ``mean(a) - mean(b)`` larger than the seed-to-seed spread? ``{"diff", "p", "significant", "testable"}``."""
+    """Is ``mean(a) - mean(b)`` larger than the seed-to-seed spread?
+
+    ``{"diff", "p", "significant", "testable", "ci"}``; ``ci`` is the 95 % confidence interval of the difference
+    (Welch's t with Welch–Satterthwaite degrees of freedom). Untested results carry ``"why"`` instead of a p-value.
+    """
     a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     diff = float(a_arr.mean() - b_arr.mean())
     if a_arr.size < 2 or b_arr.size < 2:
@@ -49,7 +57,72 @@ def compare_seeds(a: list[float], b: list[float]) -> dict[str, Any]:
         p = float(ttest_ind(a_arr, b_arr, equal_var=False).pvalue)
     if math.isnan(p):  # undefined for these numbers: untested, never p = 1
         return {"diff": diff, "p": None, "significant": None, "testable": False, "why": "the test is undefined here"}
-    return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True}
+    return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True, "ci": _welch_interval(a_arr, b_arr)}
+
+
+def _welch_interval(a: np.ndarray, b: np.ndarray) -> list[float]:
+    """The 95 % confidence interval of ``mean(a) - mean(b)`` without assuming equal variances."""
+    from scipy.stats import t as student_t
+
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    se = math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    half = float(student_t.ppf(1 - ALPHA / 2, dof)) * se
+    diff = float(a.mean() - b.mean())
+    return [diff - half, diff + half]
+
+
+def holm(tests: list[dict[str, Any] | None]) -> list[dict[str, Any] | None]:
+    """Treat the testable results among ``tests`` as one family and Holm-correct their p-values, in place.
+
+    Each testable result keeps its own p-value as ``p_raw``; ``p`` becomes the Holm-adjusted one, ``significant``
+    follows it, and ``family`` records how many tests were corrected together. A family of one is left as it is.
+    Holm's step-down method controls the chance of any false "larger than noise" at 5 % without assuming the tests
+    are independent (they are not: they share the best run). statsmodels' implementation is the reference one.
+    """
+    live = list({id(t): t for t in tests if t is not None and t.get("testable")}.values())  # one test listed twice
+    if len(live) < 2:
+        return tests
+    from statsmodels.stats.multitest import multipletests
+
+    reject, adjusted, _, _ = multipletests([t.get("p_raw", t["p"]) for t in live], alpha=ALPHA, method="holm")
+    for t, rejected, p in zip(live, reject, adjusted, strict=True):
+        t["p_raw"] = t.get("p_raw", t["p"])
+        t.update(p=float(p), significant=bool(rejected), family=len(live))
+    return tests
+
+
+def family_size(tests: list[dict[str, Any] | None]) -> int:
+    """How many of ``tests`` were tested (the size of the family :func:`holm` corrects)."""
+    return len({id(t) for t in tests if t is not None and t.get("testable")})
+
+
+def rule(family: int, base: str = RULE) -> str:
+    """The rule line for a section whose ``family`` tests were corrected together."""
+    if family < 2:
+        return base
+    return f"{base}, Holm-corrected for the {family} comparisons in this section"
+
+
+def power_note(seeds: int) -> str:
+    """With few seeds a t-test rarely detects a gap of a point or two; say so rather than let "within noise" read as
+    "equal". Empty for one seed (nothing is tested) and for four or more."""
+    if not 2 <= seeds <= 3:
+        return ""
+    return (f"With {seeds} seeds a run, such a test has little power: a real gap of a point or two can stay within "
+            "noise, so \"within noise\" does not mean the runs are equal. Each tested gap has a 95 % confidence "
+            "interval (t-based, over seeds) beside its p-value.")
+
+
+def evidence(test: dict[str, Any], scale: float = 100.0, unit: str = " points") -> str:
+    """``"p = 0.012, Holm-adjusted over 3; 95 % CI +0.4 to +2.1 points"`` for a tested result."""
+    parts = [pvalue(test["p"])]
+    if test.get("family", 1) > 1:
+        parts[0] += f", Holm-adjusted over {test['family']}"
+    if test.get("ci"):
+        lo, hi = (scale * v for v in test["ci"])
+        parts.append(f"95 % CI {lo:+.1f} to {hi:+.1f}{unit}" if scale == 100 else f"95 % CI {lo:+.3g} to {hi:+.3g}")
+    return "; ".join(parts)
 
 
 def untested_why(test: dict[str, Any]) -> str:
@@ -75,17 +148,71 @@ def compare_paired(gains: list[float]) -> dict[str, Any]:
     if float(arr.std(ddof=1)) <= 1e-12 * max(1.0, abs(diff)):
         return {"diff": diff, "p": None, "significant": None, "testable": False,
                 "why": "every seed gained exactly the same, so there is no spread to test against"}
+    from scipy.stats import t as student_t
     from scipy.stats import ttest_1samp
 
     p = float(ttest_1samp(arr, 0.0).pvalue)
     if math.isnan(p):
-        return {"diff": diff, "p": None, "significant": None, "testable": False}
-    return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True}
+        return {"diff": diff, "p": None, "significant": None, "testable": False, "why": "the test is undefined here"}
+    half = float(student_t.ppf(1 - ALPHA / 2, arr.size - 1)) * float(arr.std(ddof=1)) / math.sqrt(arr.size)
+    return {"diff": diff, "p": p, "significant": p < ALPHA, "testable": True, "ci": [diff - half, diff + half]}
 
 
-def verdict(test: dict[str, Any]) -> str:
-    """How a :func:`compare_seeds` result reads in a sentence (never "better" unless it beats the noise)."""
+def verdict(test: dict[str, Any], scale: float = 100.0, unit: str = " points") -> str:
+    """How a :func:`compare_seeds` result reads in a sentence (never "better" unless it beats the noise); ``scale``
+    and ``unit`` say how its confidence interval reads (accuracies in points; 1 and "" for an AUC or a silhouette)."""
     if not test["testable"]:
         return "untested: " + untested_why(test)
-    p = pvalue(test["p"])
+    p = evidence(test, scale, unit)
     return f"larger than seed-to-seed noise ({p})" if test["significant"] else f"within seed-to-seed noise ({p})"
+
+
+class Family:
+    """The tests of one section, Holm-corrected together before any sentence about them is written.
+
+    Two ways to use it. Sections whose text is a list build strings and callables (``lambda: f"... {verdict(t)}"``)
+    and call :meth:`write`, which corrects every test made through :meth:`compare` and only then renders the
+    callables. Sections whose sentences are built deep inside helpers use :func:`corrected`, which runs the text
+    code twice: once to collect the tests, and once — after the correction — to write the sentences, with each
+    :meth:`compare` handing back the corrected result of the same comparison.
+    """
+
+    def __init__(self) -> None:
+        self.tests: list[dict[str, Any]] = []
+        self._replay: int | None = None
+
+    def compare(self, a: list[float], b: list[float]) -> dict[str, Any]:
+        return self._record(lambda: compare_seeds(a, b))
+
+    def paired(self, gains: list[float]) -> dict[str, Any]:
+        return self._record(lambda: compare_paired(gains))
+
+    def _record(self, make) -> dict[str, Any]:
+        if self._replay is None:
+            self.tests.append(make())
+            return self.tests[-1]
+        test = self.tests[self._replay]  # the same comparison, in the same order, as on the first pass
+        self._replay += 1
+        return test
+
+    def correct(self) -> None:
+        holm(self.tests)
+        self._replay = 0
+
+    def size(self) -> int:
+        return family_size(self.tests)
+
+    def write(self, text: list) -> list[str]:
+        self.correct()
+        return [t() if callable(t) else t for t in text]
+
+    def rule(self, base: str = RULE) -> str:
+        return rule(self.size(), base)
+
+
+def corrected(write):
+    """``(write(family), family)`` with every test ``write`` makes through the family Holm-corrected first."""
+    family = Family()
+    write(family)
+    family.correct()
+    return write(family), family

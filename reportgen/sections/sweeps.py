@@ -27,8 +27,18 @@ from reportgen.config.params import check_value, parameters
 from reportgen.config.registry import did_you_mean
 from reportgen.config.specs import RunSpec, SectionSpec, TrainConfig
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
-from reportgen.sections.stats import RULE, compare_seeds, summarize, untested_why
-from reportgen.text import pct, points, pvalue
+from reportgen.sections.comparable import CONFOUNDED, confound, shared_test_set, test_set_id
+from reportgen.sections.stats import (
+    compare_seeds,
+    evidence,
+    family_size,
+    holm,
+    power_note,
+    rule,
+    summarize,
+    untested_why,
+)
+from reportgen.text import pct, points
 from reportgen.training.result import RunResult
 
 #: How sweeps and grids choose a best value or configuration (stated under their tables).
@@ -141,7 +151,7 @@ class SweepsSection(Section):
         factors: dict[str, list[Any]]
 
     run_count = (1, 1)  # the baseline
-    version = 3  # 2: "p < 0.001"; 3: best and worst chosen on validation, reported on test
+    version = 4  # 3: best and worst chosen on validation, reported on test; 4: Holm, CIs, like with like
     example_options: ClassVar[dict[str, Any]] = {"factors": {"lr": [0.003, 0.03]}}
     template = "sections/sweeps.html.j2"
 
@@ -180,10 +190,12 @@ class SweepsSection(Section):
         base = ctx.groups[0]
         by_name = {g.name: g for g in ctx.groups[1:]}
         factors = [self._factor(factor, values, base, by_name) for factor, values in self.options.factors.items()]
+        # Every test of the section (each factor's best against its worst and against the baseline) is one family.
+        tests = holm([t for f in factors for t in (f["best_vs_worst"], f["vs_baseline"])])
         k = next((len(r.classes) for g in ctx.groups for r in g.results), 0)
         chance = 1 / k if k else None
-        return {"baseline": row_of(base, None, True), "factors": factors, "seeds": base.seeds, "rule": RULE,
-                "selection": SELECTION,
+        return {"baseline": row_of(base, None, True), "factors": factors, "seeds": base.seeds,
+                "rule": rule(family_size(tests)), "power": power_note(len(base.seeds)), "selection": SELECTION,
                 "chance": chance, "analysis": analysis(factors, base.label, chance)}
 
     def _factor(self, factor: str, values, base: RunGroup, by_name: dict[str, RunGroup]) -> dict[str, Any]:
@@ -196,6 +208,13 @@ class SweepsSection(Section):
         numeric, log_x = value_axis(factor, [r["value"] for r in rows])
         # Chosen on validation, reported on test: the test set takes no part in picking the best or worst value.
         ok = [r for r in rows if r["status"] == "ok" and r["val_accuracy"]["n"]]
+        comparable, why_not = shared_test_set(ok)
+        other = CONFOUNDED.get(factor, ("", ""))[0]
+        confounded = confound(factor, value_text(baseline_value(base, other))) if other else ""
+        if not comparable:  # shown, never ranked: the values are measured on different test images
+            return {"factor": factor, "numeric": numeric, "log_x": log_x, "rows": rows, "best": None, "worst": None,
+                    "spread": None, "val_spread": None, "best_vs_worst": None, "vs_baseline": None,
+                    "not_comparable": why_not, "confound": confounded}
         best = max(ok, key=lambda r: r["val_accuracy"]["mean"], default=None)
         worst = min(ok, key=lambda r: r["val_accuracy"]["mean"], default=None)
         baseline_row = next(r for r in rows if r["baseline"])
@@ -204,13 +223,15 @@ class SweepsSection(Section):
             vs_baseline = compare_seeds(best["accuracy"]["values"], baseline_row["accuracy"]["values"])
         several = len(ok) > 1
         spread_test = compare_seeds(best["accuracy"]["values"], worst["accuracy"]["values"]) if several else None
+        if spread_test is not None and vs_baseline is not None and worst is baseline_row:
+            spread_test = vs_baseline  # the same comparison: one test, counted once in the family
         return {
             "factor": factor, "numeric": numeric, "log_x": log_x, "rows": rows,
             "best": rows.index(best) if best else None, "worst": rows.index(worst) if several else None,
             # test accuracy of the best value on validation minus that of the worst (negative when they swap on test)
             "spread": best["accuracy"]["mean"] - worst["accuracy"]["mean"] if several else None,
             "val_spread": best["val_accuracy"]["mean"] - worst["val_accuracy"]["mean"] if several else None,
-            "best_vs_worst": spread_test, "vs_baseline": vs_baseline,
+            "best_vs_worst": spread_test, "vs_baseline": vs_baseline, "not_comparable": "", "confound": confounded,
         }
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
@@ -252,6 +273,7 @@ def row_of(group: RunGroup, value: Any, baseline: bool) -> dict[str, Any]:
     status = "diverged" if "diverged" in statuses else "failed" if "failed" in statuses else "ok"
     losses = [r.history["train_loss"][-1] for r in results if r.history.get("train_loss")]
     f1 = [f1_score(r.test_true, r.test_pred, average="macro", zero_division=0) for r in results]
+    test_size = len(group.data.test) if group.data is not None else len(results[0].test_true) if results else None
     return {
         "value": value, "text": value_text(value) if value is not None else "", "run": group.name,
         "label": group.label, "baseline": baseline,
@@ -259,6 +281,7 @@ def row_of(group: RunGroup, value: Any, baseline: bool) -> dict[str, Any]:
         "val_accuracy": summarize([final_val_accuracy(r) for r in results]),
         "train_seconds": summarize([r.train_seconds for r in results]), "final_train_loss": summarize(losses),
         "status": status, "finished": len(results), "broken": len(group.outcomes) - len(results),
+        "test_set": test_set_id(group), "test_size": test_size,
         "reason": next((o.reason for o in group.outcomes if not o.ok), ""), "failures": group.failures,
     }
 
@@ -314,8 +337,8 @@ def noise_text(test: dict[str, Any]) -> str:
     if not test["testable"]:
         return f"not tested against seed-to-seed noise ({untested_why(test)})"
     if test["significant"]:
-        return f"larger than seed-to-seed noise (Welch's t-test {pvalue(test['p'])})"
-    return f"within seed-to-seed noise (Welch's t-test {pvalue(test['p'])})"
+        return f"larger than seed-to-seed noise (Welch's t-test {evidence(test)})"
+    return f"within seed-to-seed noise (Welch's t-test {evidence(test)})"
 
 
 def _against_baseline(name: str, best: dict[str, Any], base: dict[str, Any], test: dict[str, Any]) -> str:
@@ -342,7 +365,8 @@ def analysis(factors: list[dict[str, Any]], baseline_label: str, chance: float |
     if not factors:
         return ["No factors are varied, so there is nothing to compare with the baseline."]
     text = []
-    moving = [f for f in factors if f["val_spread"] is not None]
+    # Only factors measured alone, on one test set, are ranked by how far they move accuracy.
+    moving = [f for f in factors if f["val_spread"] is not None and not f.get("confound")]
     if moving:
         top = max(moving, key=lambda f: f["val_spread"])
         hi, lo = top["rows"][top["best"]], top["rows"][top["worst"]]
@@ -358,7 +382,9 @@ def analysis(factors: list[dict[str, Any]], baseline_label: str, chance: float |
     for f in factors:
         name, rows = f["factor"], f["rows"]
         base = next(r for r in rows if r["baseline"])
-        if f["best"] is None:
+        if f.get("not_comparable"):
+            sentence = f"{name}: {f['not_comparable']}; they are shown in the table but not ranked."
+        elif f["best"] is None:
             sentence = f"{name}: no value finished training."
         elif base["status"] != "ok":
             best = rows[f["best"]]
@@ -371,6 +397,8 @@ def analysis(factors: list[dict[str, Any]], baseline_label: str, chance: float |
                         f"{pct(base['accuracy']['mean'])}).")
         else:
             sentence = _against_baseline(name, rows[f["best"]], base, f["vs_baseline"])
+        if f.get("confound"):
+            sentence += f" This factor is not ranked against the others: {f['confound']}."
         for r in rows:
             if r["status"] != "ok":
                 sentence += (f" {name} = {r['text']} {r['status']} on {r['broken']} of {r['broken'] + r['finished']} "

@@ -15,8 +15,8 @@ from typing import Any
 
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.other_tests import other_tests, setup_notes
-from reportgen.sections.stats import RULE, compare_seeds, summarize, untested_why
-from reportgen.text import pct, points, pvalue
+from reportgen.sections.stats import Family, corrected, evidence, power_note, summarize, untested_why
+from reportgen.text import pct, points
 
 
 def scores(group: RunGroup) -> dict[str, dict[str, Any]]:
@@ -45,6 +45,7 @@ class TransferSection(Section):
         pass
 
     run_count = (1, None)
+    version = 2  # 2: Holm over the section, CIs
     template = "sections/transfer.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
@@ -57,8 +58,10 @@ class TransferSection(Section):
                          "init_from": g.spec.init_from, "scores": {s: row_scores.get(s) for s in sets},
                          "epochs": g.spec.train.epochs, "notes": setup_notes(g), "failures": g.failures,
                          "curves": {k: _mean_curve(g, k) for k in ("val_acc",)}})
-        return {"test_sets": sets, "rows": rows, "seeds": groups[0].seeds, "rule": RULE,
-                "analysis": analysis(rows, sets, {g.name: g.label for g in groups})}
+        labels = {g.name: g.label for g in groups}
+        text, family = corrected(lambda family: analysis(rows, sets, labels, family))
+        return {"test_sets": sets, "rows": rows, "seeds": groups[0].seeds, "rule": family.rule(),
+                "power": power_note(len(groups[0].seeds)), "analysis": text}
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
         from reportgen.figures.transfer import plot_transfer_bars, plot_transfer_curves
@@ -87,7 +90,8 @@ def _mean_curve(group: RunGroup, key: str) -> list[float]:
     return [float(v) for v in np.mean([s[:length] for s in series], axis=0)]
 
 
-def analysis(rows: list[dict[str, Any]], sets: list[str], labels: dict[str, str]) -> list[str]:
+def analysis(rows: list[dict[str, Any]], sets: list[str], labels: dict[str, str], family: Family | None = None
+             ) -> list[str]:
     """Sentences that compare numbers on one test set at a time, each gap tested over seeds."""
     text = []
     by_run = {r["run"]: r for r in rows}
@@ -113,7 +117,7 @@ def analysis(rows: list[dict[str, Any]], sets: list[str], labels: dict[str, str]
             v = rival["scores"].get(tuned["dataset"])
             if not v or not v["n"]:
                 continue
-            test = compare_seeds(t["values"], v["values"])
+            test = (family or Family()).compare(t["values"], v["values"])
             direction = "above" if test["diff"] >= 0 else "below"
             lead = (f"On the {tuned['dataset']} test set, {tuned['label']} (fine-tuned from "
                     f"{labels.get(tuned['init_from'], tuned['init_from'])}) reaches {pct(t['mean'])}, "
@@ -121,9 +125,9 @@ def analysis(rows: list[dict[str, Any]], sets: list[str], labels: dict[str, str]
             if not test["testable"]:
                 verdict = f"This gap is not tested: {untested_why(test)}."
             elif test["significant"]:
-                verdict = f"The gap is larger than the seed-to-seed spread (Welch's t-test {pvalue(test['p'])})."
+                verdict = f"The gap is larger than the seed-to-seed spread (Welch's t-test {evidence(test)})."
             else:
-                verdict = (f"The gap is within seed-to-seed noise (Welch's t-test {pvalue(test['p'])}): the data "
+                verdict = (f"The gap is within seed-to-seed noise (Welch's t-test {evidence(test)}): the data "
                            "do not show either to be better.")
             if rival.get("role") == "from scratch" and rival["epochs"] != tuned["epochs"]:
                 verdict += (f" The two trained for different numbers of epochs ({tuned['epochs']} and "

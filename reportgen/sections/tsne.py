@@ -21,7 +21,7 @@ from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
 from reportgen.sections.roc import judged, run_entry, seed_note
-from reportgen.sections.stats import RULE, compare_seeds, summarize
+from reportgen.sections.stats import Family, corrected, power_note, summarize
 from reportgen.text import pct
 
 
@@ -89,18 +89,19 @@ def tsne_figure(result: dict[str, Any], done: list[dict[str, Any]]) -> Figure:
                   lambda: plot_embedding_grid(panels, result["classes"]), wide=True)
 
 
-def separation_sentences(e: dict[str, Any], ref: dict[str, Any]) -> list[str]:
+def separation_sentences(e: dict[str, Any], ref: dict[str, Any], family: Family | None = None) -> list[str]:
     """``e``'s class separation against ``ref``'s: in the feature space (tested over seeds) and in the t-SNE
     plane (one embedding per run, untested)."""
     f, g = e["features"], ref["features"]
-    knn = compare_seeds(f["knn_accuracy"]["values"], g["knn_accuracy"]["values"])
-    sil = compare_seeds(f["silhouette"]["values"], g["silhouette"]["values"])
+    family = family or Family()
+    knn = family.compare(f["knn_accuracy"]["values"], g["knn_accuracy"]["values"])
+    sil = family.compare(f["silhouette"]["values"], g["silhouette"]["values"])
     dims = f"{f['dims']} dimensions each" if f["dims"] == g["dims"] else f"{f['dims']} vs {g['dims']} dimensions"
     sentence = (
         f"In the penultimate-layer features ({dims}) of the same {e['tsne']['points']} test images, "
         f"leave-one-out 5-NN accuracy is {pct(f['knn_accuracy']['mean'])} for {e['label']} vs "
         f"{pct(g['knn_accuracy']['mean'])} for {ref['label']}, {judged(knn)}; the silhouette is "
-        f"{_num(f['silhouette']['mean'])} vs {_num(g['silhouette']['mean'])}, {judged(sil)}"
+        f"{_num(f['silhouette']['mean'])} vs {_num(g['silhouette']['mean'])}, {judged(sil, 1.0)}"
     )
     if knn["significant"] and sil["significant"] and (knn["diff"] > 0) == (sil["diff"] > 0):
         sentence += f". {e['label'] if knn['diff'] > 0 else ref['label']}'s features separate the classes more"
@@ -120,14 +121,16 @@ def cost_sentence(t: dict[str, Any]) -> str:
 class TsneSection(Section):
     Options = TsneOptions
     run_count = (1, None)
+    version = 2  # 2: Holm over the section, CIs
     template = "sections/tsne.html.j2"
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
         entries = [{**run_entry(g), **tsne_entry(g, self.options)} for g in ctx.groups]
         done = [e for e in entries if e["accuracy"]["n"]]
         result = {"runs": entries, "classes": done[0]["classes"] if done else [], "seeds": ctx.groups[0].seeds,
-                  "rule": RULE, "tsne": tsne_summary(done, self.options)}
-        result["analysis"] = analysis(result)
+                  "tsne": tsne_summary(done, self.options)}
+        result["analysis"], family = corrected(lambda family: analysis(result, family))
+        result["rule"], result["power"] = family.rule(), power_note(len(ctx.groups[0].seeds))
         return result
 
     def figures(self, result: dict[str, Any]) -> list[Figure]:
@@ -135,7 +138,7 @@ class TsneSection(Section):
         return [tsne_figure(result, done)] if done else []
 
 
-def analysis(result: dict[str, Any]) -> list[str]:
+def analysis(result: dict[str, Any], family: Family | None = None) -> list[str]:
     """Each finished run's separation; then each later run against the first finished one; then the cost."""
     done = [e for e in result["runs"] if e["accuracy"]["n"]]
     if not done:
@@ -149,6 +152,6 @@ def analysis(result: dict[str, Any]) -> list[str]:
                     f"{_num(f['silhouette']['mean'])}; in its t-SNE plane they are {pct(t['knn_accuracy'])} and "
                     f"{_num(t['silhouette'])}.")
     for e in done[1:]:
-        text.extend(separation_sentences(e, done[0]))
+        text.extend(separation_sentences(e, done[0], family))
     text.append(cost_sentence(result["tsne"]))
     return text

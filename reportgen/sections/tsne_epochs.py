@@ -19,7 +19,7 @@ import numpy as np
 from reportgen.config.params import Range
 from reportgen.sections.base import SECTIONS, Figure, RunGroup, Section, SectionContext
 from reportgen.sections.embedding import effective_perplexity, separation, stratified_subset, timed_tsne
-from reportgen.sections.stats import PAIRED_RULE, compare_paired, summarize, verdict
+from reportgen.sections.stats import PAIRED_RULE, compare_paired, holm, power_note, rule, summarize, verdict
 from reportgen.text import pct, points
 from reportgen.training.result import RunResult
 
@@ -37,7 +37,7 @@ class TsneEpochsSection(Section):
 
     run_count = (1, None)
     template = "sections/tsne_epochs.html.j2"
-    version = 3  # 2: openTSNE; 3: a paired test on the per-seed gains
+    version = 4  # 3: a paired test on the per-seed gains; 4: Holm over the section, CIs
     example_options = {"epoch": 1}
 
     def compute(self, ctx: SectionContext) -> dict[str, Any]:
@@ -47,12 +47,15 @@ class TsneEpochsSection(Section):
         for i, e in enumerate(entries):
             e["figure"] = f"tsne-{i + 1}-{re.sub(r'[^A-Za-z0-9_-]+', '-', e['run'])}" if e["status"] == "ok" else None
         n_points = done[0]["tsne"]["points"] if done else 0
+        # Every run's two changes (5-NN, silhouette) are one family, corrected before any sentence quotes them.
+        tests = holm([e["features"][m]["test"] for e in done for m in MEASURES])
+        family = sum(1 for t in tests if t is not None and t["testable"])
         result = {
             "epoch": o.epoch,
             "runs": entries,
             "classes": done[0]["classes"] if done else [],
             "seeds": ctx.groups[0].seeds,
-            "rule": PAIRED_RULE,
+            "rule": rule(family, PAIRED_RULE), "power": power_note(len(ctx.groups[0].seeds)),
             "tsne": {"points": n_points, "perplexity": effective_perplexity(n_points, o.tsne_perplexity),
                      "seed": o.seed, "same_subset": len({e["tsne"]["subset_id"] for e in done}) <= 1,
                      "seconds": sum(e["tsne"]["seconds"] for e in done)},
@@ -220,8 +223,9 @@ def change_sentence(e: dict[str, Any], k: int) -> str:
     tests = {m: f[m]["test"] for m in MEASURES if f[m]["test"] is not None}
     if not all(t["testable"] for t in tests.values()):
         return text + "; with one seed neither change is tested against seed-to-seed noise."
-    text += "; " + ", ".join(f"the {'5-NN' if m == 'knn_accuracy' else 'silhouette'} change is {verdict(t)}"
-                             for m, t in tests.items())
+    said = {m: verdict(t, 100.0, " points") if m == "knn_accuracy" else verdict(t, 1.0, "") for m, t in tests.items()}
+    text += "; " + ", ".join(f"the {'5-NN' if m == 'knn_accuracy' else 'silhouette'} change is {said[m]}"
+                             for m in tests)
     real = [t for t in tests.values() if t["significant"]]
     if len(real) == len(tests) and all(t["diff"] > 0 for t in real):
         return text + f". The classes separate better at the end of training than after epoch {k}."

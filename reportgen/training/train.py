@@ -11,6 +11,7 @@ Why it is shaped like this (each choice measured on 2 CPU cores, see benchmarks/
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import platform
 import time
 from collections.abc import Callable
@@ -78,16 +79,22 @@ def train(
     ``init_state`` (the trained weights of the run it starts from, ``init_from``) replaces the fresh initialisation
     wherever names and shapes match; a head of another class count stays fresh, and the result's events say so.
     Seeded and deterministic on the CPU: the same planned run gives the same numbers. A non-finite
-    training loss stops training at that epoch and marks the result ``"diverged"``.
+    training loss stops training at that epoch and marks the result ``"diverged"``. With ``resample_split`` the
+    train/validation partition is first re-drawn for the run's seed (the test split stays the dataset's own).
     """
     cfg = planned.run.train
+    split_notes = []
+    if cfg.resample_split:
+        data, note = resample_split(data, planned.seed)
+        split_notes.append(note)
     torch.manual_seed(planned.seed)  # weight initialisation
     shuffle = torch.Generator().manual_seed(planned.seed)  # batch order, independent of the init stream
     try:
         model = build_run_model(planned.run, data.input_shape, data.num_classes)
     except ValueError as err:
         raise TrainingError(f"cannot build model {planned.run.arch!r}: {err}") from err
-    notes = list(getattr(model, "build_notes", []))  # what happened to the model before training, in words
+    # What happened to the model (and its data) before training, in words.
+    notes = [*split_notes, *getattr(model, "build_notes", [])]
     if init_state is not None:
         if not isinstance(init_state, InitState):
             init_state = InitState(init_state)
@@ -182,6 +189,20 @@ def train(
         extra_tests=extra,
         notes=notes,
     )
+
+
+def resample_split(data: DatasetSplits, seed: int) -> tuple[DatasetSplits, str]:
+    """``data`` with train and validation re-drawn from their pooled images for ``seed`` (stratified, the same
+    per-class sizes; ``resample_split``), and a sentence saying so, the same for every seed. The fingerprint stays
+    the dataset's: the run's key holds it beside the flag and the seed, which together decide the new partition."""
+    from reportgen.data.split import resample_train_val
+
+    if not len(data.val):
+        return data, "resample_split: nothing to re-draw, the dataset has no validation images"
+    train, val = resample_train_val(data.train, data.val, seed)
+    note = (f"training and validation images re-drawn for each seed from their pooled {len(train) + len(val):,} "
+            f"(resample_split; stratified, {len(train):,} + {len(val):,} as in the dataset's split; test set fixed)")
+    return dataclasses.replace(data, train=train, val=val), note
 
 
 def start_from(model: torch.nn.Module, state: dict[str, torch.Tensor], planned: PlannedRun,
