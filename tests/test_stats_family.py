@@ -85,7 +85,7 @@ def test_conclusions_ranking_corrects_its_family_and_keeps_the_three_groups():
             for name, v in {"a": A, "b": B, "c": C, "d": D, "one": [0.7]}.items()}
     table, text = ranking(runs)
     joined = " ".join(text)
-    assert "Holm-corrected for the 3 comparisons" in joined
+    assert "Holm-corrected over 3 comparisons" in joined
     assert "one (1 finished seed)" in joined and "Not tested against it" in joined
     rows = {r["run"]: r for r in table}
     assert rows["d"]["ci"] is not None and rows["one"]["ci"] is None

@@ -16,7 +16,7 @@ import numpy as np
 
 from reportgen.sections.base import SECTIONS, Figure, Section, SectionContext
 from reportgen.sections.records import collect_records, usable
-from reportgen.sections.stats import RULE, compare_seeds, family_size, holm, power_note, rule
+from reportgen.sections.stats import RULE, compare_seeds, family_size, holm, power_note
 from reportgen.text import pct, points, ratio
 
 # A class whose recall is this far (in points) below the run's median class recall has "collapsed".
@@ -43,7 +43,7 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     tests = holm([compare_seeds(best["accuracy"]["values"], run["accuracy"]["values"]) if name != best_name else None
                   for name, run in ordered])
     family = family_size(tests)
-    said = rule(family)
+    said = RULE + (f", Holm-corrected over {family} comparisons" if family > 1 else "")
     for (name, run), test in zip(ordered, tests, strict=True):
         label = run.get("label", name)
         if test is not None and test["testable"] and not test["significant"]:
@@ -78,8 +78,9 @@ def ranking(runs: dict[str, dict[str, Any]]) -> tuple[list[dict[str, Any]], list
     return table, text
 
 
-def size_tradeoff(runs: dict[str, dict[str, Any]]) -> list[str]:
-    """Accuracy against parameters: rank correlation and the smallest run that is within noise of the best."""
+def size_tradeoff(runs: dict[str, dict[str, Any]], ranked: list[dict[str, Any]] = ()) -> list[str]:
+    """Accuracy against parameters: rank correlation and the smallest run that is within noise of the best. The gap
+    is judged as the ranking judged it (``ranked``: its rows, Holm-corrected), so the two never disagree."""
     sized = {k: v for k, v in runs.items() if v.get("params")}
     if len(sized) < 2:
         return []
@@ -101,9 +102,12 @@ def size_tradeoff(runs: dict[str, dict[str, Any]]) -> list[str]:
         text.append(f"The most accurate configuration, {best}, is also the smallest: no accuracy was bought with size.")
     else:
         test = compare_seeds(sized[best_name]["accuracy"]["values"], sized[smallest_name]["accuracy"]["values"])
+        row = next((r for r in ranked if r["run"] == smallest_name and r.get("p") is not None), None)
+        if row is not None and test["testable"]:
+            test = {**test, "p": row["p"], "significant": row["significant"]}
         gap = points(test["diff"])
         verdict = ("a gap within seed-to-seed noise" if test["testable"] and not test["significant"]
-                   else "a real gap" if test["testable"] else "an untested gap (one seed)")
+                   else "a gap larger than seed-to-seed noise" if test["testable"] else "an untested gap (one seed)")
         text.append(
             f"The smallest configuration, {smallest}, has "
             f"{ratio(sized[smallest_name]['params'], sized[best_name]['params'], 'parameters')} "
@@ -159,7 +163,7 @@ def sweep_findings(outputs: dict[str, dict[str, Any]]) -> list[str]:
             text.append(f"Changing one factor at a time from {output['result']['baseline']['label']}, accuracy moved "
                         f"most with: {shown} (test accuracy of the best minus the worst value, both chosen on "
                         "validation).")
-        aside = [f"{f['factor']} ({f.get('confound') or f.get('not_comparable')})" for f in every
+        aside = [f"{f['factor']}, since {f.get('confound') or f.get('not_comparable')}" for f in every
                  if f.get("confound") or f.get("not_comparable")]
         if aside:
             text.append("Not ranked with them: " + "; ".join(aside) + ".")
@@ -194,7 +198,7 @@ class ConclusionsSection(Section):
             prefix = f"On {dataset}: " if len(datasets) > 1 else ""
             table += [{**row, "dataset": dataset} for row in rows]
             rank_text += [prefix + t[0].lower() + t[1:] if prefix else t for t in text]
-            size_text += [prefix + t[0].lower() + t[1:] if prefix else t for t in size_tradeoff(subset)]
+            size_text += [prefix + t[0].lower() + t[1:] if prefix else t for t in size_tradeoff(subset, rows)]
         findings = {"ranking": rank_text, "size": size_text}
         collapses = recall_collapses(outputs)
         scarce = under_represented(outputs)

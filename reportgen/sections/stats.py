@@ -101,7 +101,8 @@ def rule(family: int, base: str = RULE) -> str:
     """The rule line for a section whose ``family`` tests were corrected together."""
     if family < 2:
         return base
-    return f"{base}, Holm-corrected for the {family} comparisons in this section"
+    return (f"{base}, Holm-corrected for the {family} comparisons in this section (the 95 % intervals are per "
+            "comparison, not corrected, so one may exclude zero where the corrected test does not)")
 
 
 def power_note(seeds: int) -> str:
@@ -120,9 +121,16 @@ def evidence(test: dict[str, Any], scale: float = 100.0, unit: str = " points") 
     if test.get("family", 1) > 1:
         parts[0] += f", Holm-adjusted over {test['family']}"
     if test.get("ci"):
-        lo, hi = (scale * v for v in test["ci"])
-        parts.append(f"95 % CI {lo:+.1f} to {hi:+.1f}{unit}" if scale == 100 else f"95 % CI {lo:+.3g} to {hi:+.3g}")
+        digits = 1 if scale == 100 else 4
+        lo, hi = (_signed(scale * v, digits) for v in test["ci"])
+        parts.append(f"95 % CI {lo} to {hi}{unit}")
     return "; ".join(parts)
+
+
+def _signed(value: float, digits: int) -> str:
+    """``+1.2``, ``-0.4``, and ``0.0`` rather than ``-0.0`` for a bound that rounds to zero."""
+    text = f"{value:+.{digits}f}"
+    return text if float(text) != 0 else f"{0:.{digits}f}"
 
 
 def untested_why(test: dict[str, Any]) -> str:
