@@ -86,7 +86,11 @@ def test_conclusions_ranking_corrects_its_family_and_keeps_the_three_groups():
     table, text = ranking(runs)
     joined = " ".join(text)
     assert "Holm-corrected over 3 comparisons" in joined
+    # "one" is a run that diverged on 2 of its 3 seeds: far below the best, but never called worse untested.
     assert "one (1 finished seed)" in joined and "Not tested against it" in joined
+    below = next(t for t in text if t.startswith("Below it"))
+    listed = below.rsplit(":", 1)[1].strip(" .").split(", ")
+    assert "one" not in listed and "d" in listed
     rows = {r["run"]: r for r in table}
     assert rows["d"]["ci"] is not None and rows["one"]["ci"] is None
 
