@@ -24,9 +24,13 @@ class Settings:
     cold_repeat: int | None = None  # cold builds (minutes each); None: ``repeat``
     quick: bool = False  # tiny sizes, for the smoke test: the figures mean nothing
     threads: int | None = None  # torch CPU threads per training (None: torch's default)
+    device: str = "cpu"  # where the in-process trainer stages train (benchmarks/gpu.sh passes cuda)
     section: str = "confusion"
     grade_report: Path = Path("/work/shared/reports/itu-a2-bscs19057.pdf")
     grade_manifest: Path = ROOT / "examples" / "itu-a2.toml"
+    compare_report: Path = Path("/work/shared/reports/itu-a3-msds21001.md")  # copied into a class of reports
+    compare_manifest: Path = ROOT / "examples" / "itu-a3-course.toml"
+    compare_count: int = 100
 
 
 @dataclass
@@ -84,6 +88,14 @@ def reported_seconds(stdout: str) -> float | None:
     """The in-process build time ``reportgen build`` prints last ("...; 3.1 s"), or None."""
     found = re.findall(r"([0-9]+(?:\.[0-9]+)?) s\s*$", stdout.strip())
     return float(found[-1]) if found else None
+
+
+def synchronize(device) -> None:
+    """Wait for the work queued on ``device`` (a CUDA GPU runs asynchronously): timings end here."""
+    import torch
+
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
 
 
 def median_of(fn, repeat: int) -> list[float]:

@@ -4,11 +4,14 @@ Figures: every figure of the built report, drawn from the stored section results
 exactly what ``build_section`` passes to ``Section.figures``) and saved as PNG with the house style, in this
 process. No training, no section computation, no HTML: the drawing and the PNG encoding only.
 PDF: ``write_pdf`` on the built ``out/report.html``. Grading: in-process ``grade_report``, then fresh
-``reportgen grade`` processes with and without the PDF grade sheet.
+``reportgen grade`` processes with and without the PDF grade sheet. Compare: a fresh ``reportgen compare`` over a
+class of 100 text reports made from one student's report.
 """
 
 from __future__ import annotations
 
+import re
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -126,3 +129,59 @@ def grade_rows(settings: Settings) -> list[Row]:
     rows.append(Row(f"{what}: fresh reportgen grade (PDF sheet)", with_pdf, "s", target,
                     note="as above + WeasyPrint grade sheet"))
     return rows
+
+
+QUICK_COMPARE_COUNT = 10  # reports in --quick
+_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d{3,}(?![\d.])")
+
+
+def class_of_reports(source: Path, folder: Path, count: int) -> list[Path]:
+    """``count`` variants of the text report ``source`` in ``folder``, as a class would hand them in: in report
+    ``i`` every measured figure (3 or more decimals and significant digits) ends in the digits of ``i % 100``, so no two
+    of the first 100 students share a figure, and every tenth report is a verbatim copy of the one before
+    (``count // 10`` pairs that ``compare`` must find). The prose they all share is set text to ``compare`` (held
+    by more than half the class), as a handout's wording is."""
+    text = source.read_text(encoding="utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths, body = [], text
+    for i in range(count):
+        if i % 10 != 9:
+            body = _DECIMAL.sub(lambda m, i=i: _student_figure(m.group(), i), text)
+        path = folder / f"student-{i:03d}{source.suffix}"
+        path.write_text(body, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def _student_figure(number: str, student: int) -> str:
+    """A measured figure (3 or more significant digits: 0.9472, not a learning rate of 0.001) ending in the
+    student's two digits; anything else as it was."""
+    significant = number.replace(".", "").lstrip("0")
+    return f"{number[:-2]}{student % 100:02d}" if len(significant) >= 3 else number
+
+
+def compare_rows(settings: Settings) -> list[Row]:
+    """``reportgen compare`` over a class of small text reports made from one student's report, as a fresh
+    process (imports, reading and grading each report, the pairwise search, compare.html and .csv)."""
+    report, manifest_path = settings.compare_report, settings.compare_manifest
+    count = QUICK_COMPARE_COUNT if settings.quick else settings.compare_count
+    what = f"compare {count} reports"
+    for path in (report, manifest_path):
+        if not path.is_file():
+            return [skipped(what, f"no {path}")]
+    repeat = 1 if settings.quick else settings.repeat
+    with tempfile.TemporaryDirectory(prefix="reportgen-bench-compare-") as tmp:
+        reports = Path(tmp) / "class"
+        class_of_reports(report, reports, count)
+        times, said = [], ""
+        for i in range(repeat):
+            seconds, stdout = fresh_process(["compare", str(reports), "-m", str(manifest_path),
+                                             "--out", str(Path(tmp) / f"out{i}"), "-q"])
+            times.append(seconds)
+            said = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+    pairs = re.search(r"(\d+) suspicious pair", said)
+    return [Row(f"{what}: fresh reportgen compare", times, "s",
+                note=f"variants of {report.name} (figures varied; every tenth a verbatim copy: {count // 10} pairs "
+                     f"to find), {manifest_path.name}; {pairs.group(1) if pairs else '?'} suspicious pairs found; "
+                     f"{1000 * statistics.median(times) / count:.0f} ms per report",
+                extra={"reports": count, "pairs": int(pairs.group(1)) if pairs else None})]

@@ -13,6 +13,8 @@ Stages (``--only`` picks some; all by default):
   figures              drawing + saving every figure of the built report from its stored section results
   pdf                  WeasyPrint on the built report.html
   grade                grading one student's report, in-process and as fresh processes
+  compare              ``reportgen compare`` over a class of 100 small text reports (fresh process)
+  memory               summed peak RSS over the process tree of a cold and a warm default build (minutes)
 
 The machine is shared and noisy: every figure is a median over ``--repeat`` repetitions. ``--quick`` runs
 tiny sizes once (a smoke test, seconds; its figures mean nothing) and skips the builds unless named.
@@ -33,7 +35,8 @@ if __package__ in (None, ""):  # run as a script: make ``benchmarks`` importable
 
 from benchmarks.common import ROOT, Row, Settings, format_table, skipped  # noqa: E402
 
-STAGES = ("cold", "warm", "section", "startup", "train", "tsne", "figures", "pdf", "grade", "jobs")
+STAGES = ("cold", "warm", "section", "startup", "train", "tsne", "figures", "pdf", "grade", "compare", "jobs",
+          "memory")
 BUILD_STAGES = {"cold", "warm", "section"}
 
 FOOTER = """\
@@ -67,6 +70,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, metavar="N",
                         help="torch CPU threads for the in-process stages, as `reportgen build --threads N` sets them "
                              "per training (default: torch's own, which a build with --jobs 1 keeps)")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda", "mps"),
+                        help="where the train stage trains (default: cpu; benchmarks/gpu.sh passes cuda)")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, once: a smoke test, not a measurement")
     parser.add_argument("--json", type=Path, help="also write the figures here as JSON")
     return parser.parse_args(argv)
@@ -83,6 +88,8 @@ def header(settings: Settings, stages: list[str]) -> dict:
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
         "machine": f"{platform.machine()} {platform.processor()}".strip(),
+        "device": settings.device,
+        "device_name": torch.cuda.get_device_name() if settings.device == "cuda" else settings.device,
         "python": platform.python_version(),
         "repeat": settings.repeat,
         "quick": settings.quick,
@@ -93,7 +100,7 @@ def header(settings: Settings, stages: list[str]) -> dict:
 
 def run_stages(settings: Settings, stages: list[str]) -> list[Row]:
     """Every selected stage's rows, in table order; a stage that fails becomes a skipped row saying why."""
-    from benchmarks import builds, jobs, outputs, trainer, tsne
+    from benchmarks import builds, jobs, memory, outputs, trainer, tsne
 
     rows: list[Row] = []
     selected = set(stages)
@@ -115,8 +122,12 @@ def run_stages(settings: Settings, stages: list[str]) -> list[Row]:
         rows += _guard("HTML → PDF", lambda: outputs.pdf_rows(settings))
     if "grade" in selected:
         rows += _guard("grading", lambda: outputs.grade_rows(settings))
+    if "compare" in selected:
+        rows += _guard("compare", lambda: outputs.compare_rows(settings))
     if "jobs" in selected:
         rows += _guard("--jobs", lambda: jobs.jobs_rows(settings))
+    if "memory" in selected:
+        rows += _guard("memory", lambda: memory.memory_rows(settings))
     _compare_cold(rows)
     return rows
 
@@ -149,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     report_dir = args.report_dir or default_out(args.manifest)  # another manifest's folder would refuse its builds
     settings = Settings(manifest=args.manifest.resolve(), report_dir=report_dir.resolve(),
                         repeat=max(1, args.repeat), quick=args.quick, section=args.section,
-                        cold_repeat=max(1, args.cold_repeat) if args.cold_repeat else None, threads=args.threads)
-    slow = BUILD_STAGES | {"jobs"}  # minutes each: --quick leaves them out unless named
+                        cold_repeat=max(1, args.cold_repeat) if args.cold_repeat else None, threads=args.threads,
+                        device=args.device)
+    slow = BUILD_STAGES | {"jobs", "memory"}  # minutes each: --quick leaves them out unless named
     stages = list(args.only) if args.only else [s for s in STAGES if not (args.quick and s in slow)]
     if args.threads:
         import torch
@@ -165,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     how = "quick: tiny sizes, once" if settings.quick else f"median of {settings.repeat}"
     print(f"reportgen benchmarks: {settings.manifest.name}; {info['cpus']} CPUs ({info['machine']}); torch "
           f"{info['torch']} with {info['torch_threads']} threads ({info['torch_interop_threads']} inter-op); "
-          f"{how}; load average {load} at start; {info['seconds']:.0f} s in all")
+          f"{how}; load average {load} at start; {info['seconds']:.0f} s in all; trainer on {info['device_name']}")
     print(format_table(rows))
     print(FOOTER)
     if args.json:

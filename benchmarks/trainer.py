@@ -1,12 +1,15 @@
 """The trainer's training throughput vs the floor, per distinct (model, batch size) of the manifest.
 
-Trainer: ``reportgen.training.train.train`` on the run's real data, a 2-epoch copy of the run, seed 0, on the CPU.
+Trainer: ``reportgen.training.train.train`` on the run's real data, a 2-epoch copy of the run, seed 0, on the
+benchmark's device (``--device``; the CPU unless said).
 Its ``epoch_seconds`` include the validation pass; ``evaluate`` is wrapped (here, not in the library) to time
 each call, so the training part of an epoch is ``epoch_seconds - validation`` and evaluation is reported apart.
 
 Floor: the same model (``build_model``, ``channels_last`` for conv nets), loss and optimizer doing
 forward + backward + step over the training split held as resident, already-normalised float tensors, cut
-into the same batches beforehand: no gather, no conversion, no scheduler, no bookkeeping, no evaluation.
+into the same batches beforehand: no gather, no conversion, no scheduler, no bookkeeping, no evaluation. On a
+GPU the tensors are resident in its memory and each epoch ends with a synchronisation (the trainer's epoch ends with
+one too: it reads its loss sum).
 
 Each repetition times two epochs of each, back to back, and keeps the faster epoch of each: the first epoch
 can pay one-off set-up (oneDNN primitives), and on a shared machine a neighbour's burst only ever adds time.
@@ -21,7 +24,7 @@ import statistics
 import time
 from dataclasses import replace
 
-from benchmarks.common import Row, Settings
+from benchmarks.common import Row, Settings, synchronize
 
 EPOCHS = 2
 OVERHEAD_TARGET = 15.0  # % (issue 6)
@@ -63,7 +66,7 @@ def quick_data(data):
     return DatasetSplits(*splits, classes=data.classes, fingerprint=data.fingerprint)
 
 
-def time_trainer(planned, data, epochs: int = EPOCHS) -> dict:
+def time_trainer(planned, data, epochs: int = EPOCHS, device: str = "cpu") -> dict:
     """One ``train()`` of an ``epochs``-epoch copy of ``planned`` at seed 0: per-epoch training and validation
     seconds, the end-of-run test evaluation and the wall time of the call."""
     import torch
@@ -85,7 +88,7 @@ def time_trainer(planned, data, epochs: int = EPOCHS) -> dict:
     train_module.evaluate = timed_evaluate
     try:
         start = time.perf_counter()
-        result = train_module.train(short, data, torch.device("cpu"))
+        result = train_module.train(short, data, torch.device(device))
         wall = time.perf_counter() - start
     finally:
         train_module.evaluate = original
@@ -100,7 +103,7 @@ def time_trainer(planned, data, epochs: int = EPOCHS) -> dict:
     }
 
 
-def time_floor(planned, data, epochs: int = EPOCHS) -> list[float]:
+def time_floor(planned, data, epochs: int = EPOCHS, device: str = "cpu") -> list[float]:
     """Seconds per epoch of the tight forward/backward/step loop over resident normalised tensors."""
     import torch
 
@@ -111,18 +114,19 @@ def time_floor(planned, data, epochs: int = EPOCHS) -> list[float]:
 
     run, cfg = planned.run, planned.run.train
     torch.manual_seed(0)
-    model = build_model(run.arch, run.model_options, data.input_shape, data.num_classes)
+    model = build_model(run.arch, run.model_options, data.input_shape, data.num_classes).to(device)
     layout = torch.channels_last if model.is_conv else torch.contiguous_format
     model.to(memory_format=layout)
-    mean, std = (torch.tensor(v).view(1, -1, 1, 1) for v in data.channel_stats())
-    x = ((data.train.x.to(torch.float32) / 255.0 - mean) / std).contiguous(memory_format=layout)
-    y, n, bs = data.train.y, len(data.train), cfg.batch_size
+    mean, std = (torch.tensor(v, device=device).view(1, -1, 1, 1) for v in data.channel_stats())
+    x = ((data.train.x.to(device, torch.float32) / 255.0 - mean) / std).contiguous(memory_format=layout)
+    y, n, bs = data.train.y.to(device), len(data.train), cfg.batch_size
     batches = [(x[s : s + bs], y[s : s + bs]) for s in range(0, n, bs) if n - s >= MIN_TRAIN_BATCH]
     loss_fn, optimizer = make_loss(cfg), make_optimizer(cfg, model.parameters())
-    autocast = _precision(cfg)
+    autocast = _precision(cfg, device)
     model.train()
     times = []
     for _ in range(epochs):
+        synchronize(device)
         start = time.perf_counter()
         for xb, yb in batches:
             optimizer.zero_grad(set_to_none=True)
@@ -130,11 +134,12 @@ def time_floor(planned, data, epochs: int = EPOCHS) -> list[float]:
                 loss = loss_fn(model(xb), yb)
             loss.backward()
             optimizer.step()
+        synchronize(device)
         times.append(time.perf_counter() - start)
     return times
 
 
-def _precision(cfg):
+def _precision(cfg, device: str = "cpu"):
     """The run's autocast context, as the trainer makes it (float32: none)."""
     import contextlib
 
@@ -145,7 +150,7 @@ def _precision(cfg):
     precision = getattr(cfg, "precision", "float32")
     if precision == "float32" or not hasattr(train_module, "mixed_precision"):
         return contextlib.nullcontext()
-    return train_module.mixed_precision(precision, torch.device("cpu"))
+    return train_module.mixed_precision(precision, torch.device(device))
 
 
 def _samples(n: int, batch_size: int) -> int:
@@ -170,8 +175,8 @@ def trainer_rows(settings: Settings) -> tuple[list[Row], dict]:
     per: dict[str, dict[str, list]] = {label: {"trainer": [], "floor": []} for label, _ in combos}
     for _ in range(1 if settings.quick else settings.repeat):
         for label, planned in combos:  # interleaved: a noisy minute hits every model alike
-            per[label]["trainer"].append(time_trainer(planned, data_of[label]))
-            per[label]["floor"].append(time_floor(planned, data_of[label]))
+            per[label]["trainer"].append(time_trainer(planned, data_of[label], device=settings.device))
+            per[label]["floor"].append(time_floor(planned, data_of[label], device=settings.device))
     rows, measured = [], {}
     for label, planned in combos:
         trainer, floor = per[label]["trainer"], per[label]["floor"]
@@ -252,10 +257,11 @@ def eval_batch_rows(settings: Settings) -> list[Row]:
     data = load_run_data(plan.manifest, planned.run)
     data = quick_data(data) if settings.quick else data
     torch.manual_seed(0)
-    model = build_model(planned.run.arch, planned.run.model_options, data.input_shape, data.num_classes)
+    device = torch.device(settings.device)
+    model = build_model(planned.run.arch, planned.run.model_options, data.input_shape, data.num_classes).to(device)
     if model.is_conv:
         model.to(memory_format=torch.channels_last)
-    val = train_module._Batches(data.val, *data.channel_stats(), torch.device("cpu"), model.is_conv)
+    val = train_module._Batches(data.val, *data.channel_stats(), device, model.is_conv)
     loss_fn, current = make_loss(planned.run.train), train_module.EVAL_BATCH
     times: dict[int, list[float]] = {b: [] for b in EVAL_BATCHES}
     try:

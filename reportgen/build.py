@@ -14,21 +14,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import platform
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from reportgen.config.errors import CacheError, ReportgenBug, ReportgenError
 from reportgen.config.manifest import load_manifest
 from reportgen.config.specs import Manifest, SectionSpec
-from reportgen.io import save_atomic, write_json_atomic
+from reportgen.io import write_json_atomic
 from reportgen.out_folder import claim, default_cache, default_out, manifest_record, same_manifest
+from reportgen.results import now as _now
+from reportgen.results import provenance, read_previous, results_document, run_data
 from reportgen.runs.plan import Plan, make_plan, remember_fingerprints
+
+#: The device a build records when it trained nothing and so never asked torch which one it would use.
+NO_DEVICE = "none needed (every run was cached)"
+
+__all__ = ["BuildSummary", "build", "build_section", "build_sections", "load_section_outputs", "provenance",
+           "results_document", "run_data"]
 
 
 @dataclass
@@ -65,6 +70,7 @@ def build(
 
     Raises :class:`CacheError` when ``out`` holds another manifest's report, and :class:`ReportgenBug` when
     reportgen's own code fails while computing a section."""
+    from reportgen.data.loading import FingerprintStore
     from reportgen.grade.rubric import grading_of
     from reportgen.render import render_report
     from reportgen.runs.cache import RunCache
@@ -76,22 +82,29 @@ def build(
     # Everything that can be wrong with the input is checked before the first file is written.
     manifest = load_manifest(manifest_path)
     grading_of(manifest)  # a bad [grading] table fails the build before it trains, as any manifest error does
-    torch_device = resolve_device(device)
-    plan = make_plan(manifest, sections)
     out_dir = Path(out) if out is not None else default_out(manifest_path)
+    cache = RunCache(out_dir / "cache" if out is not None else default_cache(manifest_path))
+    # --section with its runs cached reads neither the data nor torch (see cached_section_runs); anything else plans
+    # from the data itself, on the device it would train on.
+    plan, runner = cached_section_runs(manifest, sections, cache) if sections and not force else (None, None)
+    torch_device = None
+    if runner is None:
+        torch_device = resolve_device(device)
+        plan = make_plan(manifest, sections)
     ensure_writable(out_dir)
     claim(manifest.path, out_dir)  # before any section is written: refuses a folder holding another manifest's report
     timings["plan"] = time.perf_counter() - started
 
     t = time.perf_counter()
-    cache = RunCache(out_dir / "cache" if out is not None else default_cache(manifest_path))
     remember_fingerprints(plan, cache.root)  # so that `cache prune` can key these runs after their data is gone
-    if jobs == "auto":
-        # Small nets use two cores a little better as two one-thread trainings than as one two-thread training
-        # (benchmarks/run.py --only jobs: 1.07-1.31x on a 6-run report); a GPU takes one training at a time.
-        jobs = (os.cpu_count() or 1) if torch_device.type == "cpu" else 1
-    runner = run_plan(plan, cache, torch_device, force=force, quiet=quiet, jobs=jobs, threads=threads,
-                      executor=executor, ray_address=ray_address)
+    if runner is None:
+        if jobs == "auto":
+            from reportgen.runs.machine import auto_jobs
+
+            # The CPUs this process may use (affinity, cgroup quota) and the memory available; up to 4 on a CUDA GPU.
+            jobs = auto_jobs(torch_device.type)
+        runner = run_plan(plan, cache, torch_device, force=force, quiet=quiet, jobs=jobs, threads=threads,
+                          executor=executor, ray_address=ray_address)
     timings["runs"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -101,9 +114,11 @@ def build(
 
     t = time.perf_counter()
     outputs = load_section_outputs(manifest, out_dir)
-    build_info = provenance(manifest, runner.outcomes.values(), str(torch_device))
-    results_path = write_json_atomic(out_dir / "results.json",
-                                     results_document(manifest, outputs, build_info, run_data(manifest)))
+    device_used = str(torch_device) if torch_device is not None else NO_DEVICE
+    build_info = provenance(manifest, runner.outcomes.values(), device_used)
+    data = run_data(manifest) if torch_device is not None else run_data(
+        manifest, previous=read_previous(out_dir / "results.json"), stored=FingerprintStore(cache.root))
+    results_path = write_json_atomic(out_dir / "results.json", results_document(manifest, outputs, build_info, data))
     html_path, pdf_path = render_report(manifest, outputs, build_info, out_dir, pdf=pdf, timings=timings)
     timings["render"] = time.perf_counter() - t
     return BuildSummary(
@@ -121,15 +136,45 @@ def build(
     )
 
 
-def section_inputs(plan: Plan, section: SectionSpec, outcomes: dict) -> str:
+def cached_section_runs(manifest: Manifest, sections: list[str], cache) -> tuple[Plan | None, Any]:
+    """``--section``'s fast path: the plan of ``sections`` keyed from the data fingerprints that earlier builds
+    recorded in the cache's FingerprintStore (data without one is loaded), and its runs loaded from the cache; or
+    ``(None, None)`` when some run is not in the cache (or the store is unreadable): then the build plans from the data
+    itself, since a training is never keyed from a stored fingerprint.
+
+    Why: reading and fingerprinting the data needs torch (seconds to import) for sections that read only the cached
+    test-set arrays. The cost: data changed in place since the last full build is noticed by the next full build."""
+    from reportgen.data.loading import FingerprintStore
+    from reportgen.runs.runner import RunnerReport
+
+    try:
+        plan = make_plan(manifest, sections, stored=FingerprintStore(cache.root))
+    except CacheError:
+        return None, None
+    report = RunnerReport()
+    for planned in plan.runs:
+        hit = cache.load(planned.key) if cache.has(planned.key) else None
+        if hit is None:
+            return None, None
+        report.outcomes[planned.key] = hit
+        report.cached.append(planned.key)
+    return plan, report
+
+
+def section_inputs(plan: Plan, section: SectionSpec, outcomes: dict, outputs: dict | None = None) -> str:
     """Hash of everything a section's result depends on: its definition, the keys and statuses of its runs,
-    and the versions of reportgen and of the section type's code."""
+    and the versions of reportgen and of the section type's code; for a section that summarises the others, also
+    the stored outputs it reads (``outputs``, by id: every ordinary section's, less when each was built)."""
     from reportgen import __version__
     from reportgen.sections import SECTIONS
 
     runs = [(p.key, outcomes[p.key].status) for planned in plan.runs_for(section).values() for p in planned]
     kind = SECTIONS.get(section.type)
     text = repr((section_fingerprint(plan.manifest, section), runs, __version__, kind.version, _plugin_code(kind)))
+    if kind.summarises:
+        read = [{k: v for k, v in o.items() if k != "built_at"} for sid, o in (outputs or {}).items()
+                if o.get("type") not in SECTIONS or not SECTIONS.get(o["type"]).summarises]
+        text += json.dumps(read, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -142,14 +187,12 @@ def _plugin_code(kind) -> str:
     return hashlib.sha256(source.read_bytes()).hexdigest()[:16]
 
 
-def _up_to_date(plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path) -> bool:
-    try:
-        stored = json.loads((out_dir / "sections" / f"{section.id}.json").read_text())
-    except (OSError, ValueError):
-        return False
+def _up_to_date(plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path, outputs: dict | None = None
+                ) -> bool:
+    stored = _stored_output(plan.manifest, section, out_dir)
     return (
-        same_manifest(stored.get("manifest"), manifest_record(plan.manifest.path, out_dir))
-        and stored.get("inputs") == section_inputs(plan, section, outcomes)
+        stored is not None
+        and stored.get("inputs") == section_inputs(plan, section, outcomes, outputs)
         and all((out_dir / f["file"]).is_file() for f in stored.get("figures", []))
     )
 
@@ -161,9 +204,10 @@ def section_fingerprint(manifest: Manifest, section: SectionSpec) -> str:
 
 
 def build_sections(plan: Plan, outcomes: dict, out_dir: Path, cache, *, recompute: bool = True) -> list[str]:
-    """Build the plan's sections, then every section that summarises the others (conclusions), since
-    their input may have changed. Without ``recompute``, a section whose stored output was computed from
-    the same inputs (definition, runs, code versions) is kept as it is. Returns the ids built."""
+    """Build the plan's sections, then every section that summarises the others (conclusions) whose input changed.
+    Without ``recompute``, a section whose stored output was computed from the same inputs (definition, runs, code
+    versions) is kept as it is; a summary is kept when the outputs it reads are unchanged too, unless ``recompute``
+    and the plan names it. Returns the ids built."""
     from reportgen.sections import SECTIONS
 
     manifest = plan.manifest
@@ -177,6 +221,11 @@ def build_sections(plan: Plan, outcomes: dict, out_dir: Path, cache, *, recomput
     if summaries:
         # All of them: a summary reads only the usable ones and says which it left out (stale, failed, missing).
         stored = {o["id"]: o for o in load_section_outputs(manifest, out_dir)}
+        named = {s.id for s in plan.sections}
+        # Kept when nothing it reads changed: a --section build that reproduced its section's numbers (or changed a
+        # section no summary reads) does not pay a summary's statistics imports again.
+        summaries = [s for s in summaries if (recompute and s.id in named)
+                     or not _up_to_date(plan, s, outcomes, out_dir, stored)]
         for section in summaries:
             build_section(plan, section, outcomes, out_dir, cache, outputs=stored)
     built = {s.id for s in (*computed, *summaries)}
@@ -186,10 +235,9 @@ def build_sections(plan: Plan, outcomes: dict, out_dir: Path, cache, *, recomput
 def build_section(
     plan: Plan, section: SectionSpec, outcomes: dict, out_dir: Path, cache=None, outputs: dict | None = None
 ) -> dict[str, Any]:
-    """Compute one section from its runs, draw its figures, and store both under ``out_dir``."""
-    import matplotlib.pyplot as plt
-
-    from reportgen.figures import house_style
+    """Compute one section from its runs, draw its figures (or keep those drawn from the same result, see
+    :mod:`reportgen.render.section_figures`), and store both under ``out_dir``."""
+    from reportgen.render.section_figures import draw_figures, figures_key, reusable_figures
     from reportgen.runs.plan import load_run_data
     from reportgen.sections import SECTIONS, RunGroup, SectionContext
 
@@ -203,27 +251,20 @@ def build_section(
             plan.manifest.runs[name],
             [p.seed for p in planned],
             [outcomes[p.key] for p in planned],
-            data=load_run_data(plan.manifest, plan.manifest.runs[name]),
+            # On first use only: most sections read the cached arrays, and loading the data imports torch.
+            load_data=lambda spec=plan.manifest.runs[name]: load_run_data(plan.manifest, spec),
             load_weights=load_weights,
         )
         for name, planned in plan.runs_for(section).items()
     ]
     impl = SECTIONS.get(section.type)(section)
-    figures_dir = out_dir / "figures"
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    figures, error = [], None
+    figures, error, drawn_from = [], None, None
     try:
         result = impl.compute(SectionContext(section, groups, outputs or {}))
-        for figure in impl.figures(result):
-            relative = f"figures/{section.id}-{figure.name}.png"
-            fig = figure.draw()
-            try:
-                with house_style():  # its savefig settings (dpi, tight box) apply only inside the context
-                    save_atomic(out_dir / relative, lambda path, fig=fig: fig.savefig(path, format="png"))
-            finally:
-                plt.close(fig)
-            figures.append({"name": figure.name, "caption": figure.caption, "alt": figure.alt,
-                            "file": relative, "wide": figure.wide})
+        drawn_from = figures_key(section, type(impl), result)
+        figures = reusable_figures(_stored_output(plan.manifest, section, out_dir), drawn_from, out_dir)
+        if figures is None:
+            figures = draw_figures(section, impl, result, out_dir)
     except ReportgenError:
         raise
     except Exception as err:  # noqa: BLE001 - the user's failure fails this section alone; reportgen's is a bug
@@ -233,7 +274,7 @@ def build_section(
 
         where = user_frame(err, _source_file(type(impl)) if _is_plugin(type(impl)) else None)
         error = f"{where}: {type(err).__name__}: {err}"
-        result, figures = {}, []
+        result, figures, drawn_from = {}, [], None
     runs = {
         p.key: {"run": p.run.name, "label": p.run.label, "seed": p.seed, "status": outcomes[p.key].status,
                 "reason": getattr(outcomes[p.key], "reason", "")}
@@ -245,11 +286,12 @@ def build_section(
         "type": section.type,
         "manifest": manifest_record(plan.manifest.path, out_dir),  # whose result this is: never shown for another
         "fingerprint": section_fingerprint(plan.manifest, section),
-        "inputs": section_inputs(plan, section, outcomes),
+        "inputs": section_inputs(plan, section, outcomes, outputs),
         "built_at": _now(),
         "runs": runs,
         "result": result,
         "figures": figures,
+        "figures_key": drawn_from,
     }
     if section.target is not None:
         from reportgen.sections.target import evaluate_target
@@ -259,6 +301,16 @@ def build_section(
         output["error"] = error
     write_json_atomic(out_dir / "sections" / f"{section.id}.json", output)
     return output
+
+
+def _stored_output(manifest: Manifest, section: SectionSpec, out_dir: Path) -> dict[str, Any] | None:
+    """The section's stored output if this manifest's build wrote it, else None."""
+    try:
+        stored = json.loads((out_dir / "sections" / f"{section.id}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    owner = manifest_record(manifest.path, out_dir)
+    return stored if isinstance(stored, dict) and same_manifest(stored.get("manifest"), owner) else None
 
 
 def _users_fault(err: Exception, section_type: type) -> bool:
@@ -329,94 +381,6 @@ def load_section_outputs(manifest: Manifest, out_dir: Path) -> list[dict[str, An
     return outputs
 
 
-def results_document(manifest: Manifest, outputs: list[dict], build_info: dict,
-                     data: dict[str, dict] | None = None) -> dict[str, Any]:
-    """What ``results.json`` holds: the report's settings, provenance, the data of every run (``data``, from
-    :func:`run_data`: top-level ``"runs"`` and ``"datasets"``) and every section's numbers."""
-    return {
-        "report": asdict(manifest.report),
-        "provenance": build_info,
-        **(data or {}),
-        "sections": {
-            o["id"]: {
-                "type": o["type"],
-                "title": o["spec"]["title"],
-                "question": o["spec"]["question"],
-                "marks": o["spec"]["marks"],
-                "status": ("missing" if o.get("missing") else "failed" if o.get("error")
-                           else "stale" if o.get("stale") else "ok"),
-                "runs": o["runs"],
-                "result": o["result"],
-                **({"target": o["target"]} if o.get("target") else {}),
-                "figures": [f["file"] for f in o["figures"]],
-            }
-            for o in outputs
-        },
-    }
-
-
-def run_data(manifest: Manifest) -> dict[str, dict]:
-    """The data of every run the manifest's sections use, so that a grader can tell whether this reproduction was
-    tested on the course's test set (``reportgen grade --reference``)::
-
-        "runs": {"c4": {"label": "C4", "dataset": "digits", "fingerprint": "ef73f112550c0ba5", "test_size": 10000,
-                        "classes": 10, "variation": false}, ...}
-        "datasets": {"ef73f112550c0ba5": {"name": "digits", "kind": "torchvision", "fingerprint": "ef73f112550c0ba5",
-                     "classes": 10, "class_names": ["0", ...], "sizes": {"train": ..., "val": ..., "test": 10000},
-                     "test_size": 10000, "runs": ["c4", ...]}}
-
-    ``variation`` marks a run a section derived (a sweep's variation, which may use another split). A run whose data
-    cannot be loaded (possible for sections a ``--section`` build skips) is recorded with ``"error"`` and no sizes.
-    Datasets are memoised per process: the plan loaded those of the runs it trains already."""
-    from reportgen.config.errors import ReportgenError
-    from reportgen.runs.plan import dataset_of, load_run_data
-
-    derived = {name for section in manifest.sections.values() for name in section.derived}
-    names = dict.fromkeys(name for section in manifest.sections.values() for name in section.all_runs)
-    runs: dict[str, dict] = {}
-    datasets: dict[str, dict] = {}
-    for name in names:
-        spec = manifest.runs[name]
-        kind, _ = dataset_of(manifest, spec)
-        overrides = ", ".join(f"{k} = {json.dumps(v, default=str)}" for k, v in sorted(spec.dataset_overrides.items()))
-        label = f"{spec.dataset} ({overrides})" if overrides else spec.dataset
-        entry: dict[str, Any] = {"label": spec.label, "dataset": label, "fingerprint": None, "test_size": None,
-                                 "classes": None, "variation": name in derived}
-        try:
-            data = load_run_data(manifest, spec)
-        except ReportgenError as err:
-            runs[name] = {**entry, "error": str(err)}
-            continue
-        entry.update(fingerprint=data.fingerprint, test_size=len(data.test), classes=data.num_classes)
-        runs[name] = entry
-        record = datasets.setdefault(data.fingerprint, {
-            "name": label, "kind": kind, "fingerprint": data.fingerprint, "classes": data.num_classes,
-            "class_names": list(data.classes), "sizes": {s: len(getattr(data, s)) for s in ("train", "val", "test")},
-            "test_size": len(data.test), "runs": []})
-        record["runs"].append(name)
-    return {"runs": runs, "datasets": datasets}
-
-
-def provenance(manifest: Manifest, outcomes, device: str) -> dict[str, Any]:
-    import torch
-
-    from reportgen import __version__
-
-    trained_on = sorted({o.provenance.get("device", "?") for o in outcomes if getattr(o, "provenance", None)})
-    return {
-        "reportgen": __version__,
-        "torch": torch.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(terse=True),
-        "device": device,
-        "runs_trained_on": trained_on,
-        "seeds": list(manifest.report.seeds),
-        "manifest": manifest.path.name,
-        "manifest_sha256": manifest.sha256,
-        "built_at": _now(),
-    }
-
-
 def ensure_writable(out_dir: Path) -> None:
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -424,7 +388,3 @@ def ensure_writable(out_dir: Path) -> None:
             pass
     except OSError as err:
         raise CacheError(f"--out {out_dir}: cannot write there ({err.strerror or err})") from None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")

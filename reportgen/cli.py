@@ -34,19 +34,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("manifest", type=Path, help="the manifest, e.g. experiments.toml")
     build.add_argument("--section", "-s", action="append", metavar="ID",
-                       help="rebuild only this section (repeatable); the others stay as last built")
+                       help="rebuild only this section (repeatable); the others stay as last built. Writes "
+                       "report.html and results.json; report.pdf only with --pdf (re-laying out the whole PDF costs "
+                       "more than the section itself)")
     _common(build)
     build.add_argument("--device", default="auto", choices=DEVICE_CHOICES,
                        help="where to train: auto picks cuda, then mps, then cpu (default: auto)")
+    build.add_argument("--deterministic", action="store_true",
+                       help="torch's deterministic algorithms (cuDNN and cuBLAS included): two builds with the same "
+                       "seeds give the same numbers on a GPU too (its cost there: README, On a GPU); CPU numbers are "
+                       "unchanged")
     build.add_argument("--force", action="store_true", help="retrain the runs even if the cache holds them")
     build.add_argument("--no-pdf", action="store_true", help="write the HTML and JSON only")
-    build.add_argument("--quiet", "-q", action="store_true", help="no progress bars (for CI and logs)")
+    build.add_argument("--pdf", action="store_true", help="with --section: re-render report.pdf too")
+    build.add_argument("--quiet", "-q", action="store_true",
+                       help="no progress (only runs that failed); without it, a terminal shows bars and a line per "
+                       "training, a log (stderr not a terminal) a line per finished run")
     build.add_argument("--jobs", "-j", type=_jobs, default=os.environ.get("REPORTGEN_JOBS") or "auto", metavar="N",
                        help="train N runs at once in local processes, the CPU threads shared among them; auto (the "
-                       "default; or $REPORTGEN_JOBS): one per CPU core on the CPU, 1 on a GPU")
+                       "default; or $REPORTGEN_JOBS): on the CPU one per CPU this process may use (affinity, cgroup "
+                       "quota), no more than the available memory holds; up to 4 sharing a CUDA GPU, 1 on MPS")
     build.add_argument("--threads", type=_positive, metavar="N",
-                       help="CPU threads per training (default: the cores divided by --jobs); the numbers depend on "
-                       "the seed and this, not on where a run trained")
+                       help="CPU threads per training (default: the usable CPUs divided by --jobs); the numbers "
+                       "depend on the seed and this, not on where a run trained")
     build.add_argument("--executor", choices=("local", "ray"), default="local",
                        help="local (this machine, --jobs processes) or ray (each run a Ray task; pip install "
                        "'reportgen[ray]')")
@@ -175,11 +185,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from reportgen.build import build
+    from reportgen.training.device import deterministic_requested
 
     try:
-        summary = build(args.manifest, out=args.out, sections=args.section, device=args.device, force=args.force,
-                        quiet=args.quiet, pdf=not args.no_pdf, jobs=args.jobs, threads=args.threads,
-                        executor=args.executor, ray_address=args.ray_address)
+        with deterministic_requested(args.deterministic):  # through the environment, to the worker processes too
+            summary = build(args.manifest, out=args.out, sections=args.section, device=args.device, force=args.force,
+                            quiet=args.quiet, pdf=_wants_pdf(args), jobs=args.jobs, threads=args.threads,
+                            executor=args.executor, ray_address=args.ray_address)
     except ReportgenError:
         raise
     except ReportgenBug as bug:
@@ -188,6 +200,9 @@ def cmd_build(args: argparse.Namespace) -> int:
         return report_bug(ReportgenBug(err), debug=args.debug)
     written = ", ".join(str(p) for p in (summary.html, summary.pdf, summary.results) if p is not None)
     print(f"wrote {written}")
+    if summary.pdf is None and not args.no_pdf and (summary.out / "report.pdf").is_file():
+        print(f"not re-rendered: {summary.out / 'report.pdf'} still shows the report before this --section build "
+              "(reportgen build, or --pdf, re-renders it)")
     runs = f"{summary.trained} trained, {summary.cached} cached"
     if summary.failed:
         runs += f", {summary.failed} failed"
@@ -197,6 +212,15 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"Error: --strict: {summary.unfinished} run(s) failed or diverged (see the report)", file=sys.stderr)
         return 2
     return 0
+
+
+def _wants_pdf(args: argparse.Namespace) -> bool:
+    """A full build writes the PDF unless --no-pdf; a --section build only with --pdf. Why (README, Performance):
+    laying the whole PDF out again costs about four times the rest of such a build, and per-section PDFs merged would
+    still cost most of that while changing the document (each section on new pages, page numbers stamped after)."""
+    if args.pdf and args.no_pdf:
+        raise ReportgenError("--pdf and --no-pdf contradict each other; give one")
+    return not args.no_pdf and (args.pdf or not args.section)
 
 
 def report_bug(bug: ReportgenBug, *, debug: bool) -> int:
@@ -214,20 +238,25 @@ def cmd_sections(args: argparse.Namespace) -> int:
     from reportgen.config.manifest import load_manifest
     from reportgen.out_folder import default_cache
     from reportgen.runs.cache import RunCache
-    from reportgen.runs.plan import make_plan
+    from reportgen.runs.status import cache_status
 
     manifest = load_manifest(args.manifest)
-    plan = make_plan(manifest)
     cache = RunCache(args.out / "cache" if args.out else default_cache(args.manifest))
+    status = cache_status(manifest, cache)  # reads no data: fingerprints as builds recorded them
     rows = [("ID", "TYPE", "MARKS", "RUNS", "CACHED", "TITLE")]
-    for section in plan.sections:
-        planned = [p for runs in plan.runs_for(section).values() for p in runs]
-        have = sum(cache.has(p.key) for p in planned)
-        rows.append((section.id, section.type, f"{section.marks:g}", str(len(planned)),
-                     "yes" if have == len(planned) else f"{have}/{len(planned)}", section.title))
+    for row in status.sections:
+        cached = ("not yet known" if row.cached is None else "yes" if row.cached == row.trainings
+                  else f"{row.cached}/{row.trainings}")
+        rows.append((row.section.id, row.section.type, f"{row.section.marks:g}", str(row.trainings), cached,
+                     row.section.title))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[5])
+    if status.store_problem:
+        print(f"\n{status.store_problem}: which runs are cached is not known until a build records the data again")
+    elif status.unknown_data:
+        print(f"\nnot yet known: no build into {cache.root} has loaded the data of {', '.join(status.unknown_data)}, "
+              "so their cache keys (which hash the data's content) are not known yet; a build loads it")
     return 0
 
 

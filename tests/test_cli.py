@@ -168,11 +168,13 @@ def test_sections_before_a_build(tiny_manifest, monkeypatch, capsys):
     out = capsys.readouterr().out
     lines = out.splitlines()
     assert lines[0].split() == ["ID", "TYPE", "MARKS", "RUNS", "CACHED", "TITLE"]
-    assert lines[1].split() == ["compare", "compare", "5", "2", "0/2", "Conv", "vs", "MobileNet"]
-    assert lines[2].split() == ["confusion", "confusion", "2.5", "2", "0/2", "Confusion", "matrices"]
-    assert len(lines) == 3
+    # No build has loaded the data yet, so the keys (which hash its content) are not known: said, not loaded.
+    assert lines[1].split() == ["compare", "compare", "5", "2", "not", "yet", "known", "Conv", "vs", "MobileNet"]
+    assert lines[2].split() == ["confusion", "confusion", "2.5", "2", "not", "yet", "known", "Confusion", "matrices"]
+    assert lines[3:] == ["", lines[4]] and lines[4].startswith("not yet known: no build into ")
+    assert "the data of conv, mobilenet" in lines[4]
     # the columns line up
-    assert lines[1].index("0/2") == lines[2].index("0/2") == lines[0].index("CACHED")
+    assert lines[1].index("not yet") == lines[2].index("not yet") == lines[0].index("CACHED")
     assert not (tiny_manifest.parent / "out").exists()  # listing writes nothing
 
 
@@ -182,11 +184,13 @@ def test_sections_counts_cached_runs(tiny_manifest, tmp_path, capsys):
 
     from reportgen.config.manifest import load_manifest
     from reportgen.runs.cache import RunCache
-    from reportgen.runs.plan import make_plan
+    from reportgen.runs.plan import make_plan, remember_fingerprints
     from reportgen.training.result import RunResult
 
     out = tmp_path / "elsewhere"
-    planned = make_plan(load_manifest(tiny_manifest)).by_name["conv"][0]
+    plan = make_plan(load_manifest(tiny_manifest))
+    remember_fingerprints(plan, out / "cache")  # as a build does: `sections` keys the runs from these
+    planned = plan.by_name["conv"][0]
     RunCache(out / "cache").save(RunResult(
         key=planned.key, spec=planned.spec, history={}, test_true=np.zeros(2, np.int64),
         test_prob=np.full((2, 10), 0.1, np.float32), test_features=np.zeros((2, 3), np.float32),
@@ -202,6 +206,6 @@ def test_sections_subprocess(tiny_manifest):
     proc = reportgen("sections", "experiments.toml", cwd=tiny_manifest.parent)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert [line.split()[0] for line in lines] == ["ID", "compare", "confusion"]
-    assert [line.split()[4] for line in lines[1:]] == ["0/2", "0/2"]
+    assert [line.split()[0] for line in lines[:3]] == ["ID", "compare", "confusion"]
+    assert [line.split()[4] for line in lines[1:3]] == ["not", "not"]  # "not yet known": no build loaded the data
     assert "Traceback" not in proc.stderr

@@ -14,8 +14,8 @@ import reportgen
 
 PACKAGE = Path(reportgen.__file__).parent
 # Lowest first. Utilities every stage may use sit at the bottom with config.
-ORDER = ["config", "io", "text", "faults", "out_folder", "data", "models", "training", "runs", "figures", "sections", "render",
-         "grade", "build", "cli", "__main__"]
+ORDER = ["config", "io", "text", "faults", "out_folder", "data", "models", "training", "runs", "figures", "sections",
+         "render", "grade", "results", "build", "cli", "__main__"]
 # (importing stage, imported stage) pairs allowed inside functions only; see the docstring.
 LAZY_LOOKUPS = {("config", "data"), ("config", "models"), ("config", "sections")}
 

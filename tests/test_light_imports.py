@@ -84,3 +84,68 @@ def test_lazy_lookups_still_reject_unknown_names():
     assert reportgen.models.blocks.ConvBlock.__name__ == "ConvBlock"  # a submodule, loaded on first use
     assert {"Classifier", "model_summary", "blocks"} <= set(dir(reportgen.models))
     assert reportgen.data.Split.__module__ == "reportgen.data.base"
+
+
+# --- whole commands, each in a fresh interpreter ---------------------------------------------------------------
+
+COMMAND_PROBE = """
+import json, sys
+from reportgen.cli import main
+try:
+    main(sys.argv[2:])
+except SystemExit:  # --help, and argparse's usage errors
+    pass
+heavy = [m for m in {heavy!r} if m in sys.modules]
+with open(sys.argv[1], "w") as f:
+    json.dump(heavy, f)
+"""
+
+
+def heavy_modules_of_command(tmp_path, *argv: str, cwd=None) -> list[str]:
+    """The modules of :data:`HEAVY` a fresh interpreter has loaded after running ``reportgen ARGV`` to its end."""
+    found = tmp_path / "heavy.json"
+    done = subprocess.run([sys.executable, "-c", COMMAND_PROBE.format(heavy=("torch", *HEAVY[1:])), str(found),
+                           *argv], capture_output=True, text=True, timeout=120, cwd=cwd or tmp_path)
+    assert found.is_file(), done.stderr  # the probe ran to its end
+    return json.loads(found.read_text())
+
+
+def test_help_imports_no_torch(tmp_path):
+    assert heavy_modules_of_command(tmp_path, "--help") == []
+    assert heavy_modules_of_command(tmp_path, "build", "--help") == []
+
+
+def test_sections_reads_no_data_and_imports_no_torch(tmp_path, tiny_manifest_text):
+    """Before any build (every key "not yet known") and after one recorded the data's fingerprints (keys computed,
+    cached runs counted): neither loads the data, so neither imports torch, mlxtend or scikit-learn."""
+    (tmp_path / "experiments.toml").write_text(tiny_manifest_text, encoding="utf-8")
+    assert heavy_modules_of_command(tmp_path, "sections", "experiments.toml") == []
+
+    from reportgen.config.manifest import load_manifest
+    from reportgen.runs.plan import make_plan, remember_fingerprints
+
+    remember_fingerprints(make_plan(load_manifest(tmp_path / "experiments.toml")), tmp_path / "out" / "cache")
+    assert heavy_modules_of_command(tmp_path, "sections", "experiments.toml") == []
+
+
+def test_cache_verify_imports_no_torch(tmp_path):
+    from reportgen.runs.cache import RunCache
+    from tests.test_cache import make_result
+
+    key = "0123456789abcdef0123"
+    RunCache(tmp_path / "out" / "cache").save(make_result(key))  # weights.pt included: checked, never loaded
+    assert heavy_modules_of_command(tmp_path, "cache", "verify") == []
+    damaged = tmp_path / "out" / "cache" / key / "arrays.npz"
+    damaged.write_bytes(damaged.read_bytes()[:-10])
+    assert heavy_modules_of_command(tmp_path, "cache", "verify") == []  # a damaged entry is reported, torch-free
+
+
+def test_grading_a_text_report_imports_no_torch(tmp_path):
+    from tests.grade_support import COURSE, GRADING
+
+    (tmp_path / "course.toml").write_text(COURSE + GRADING, encoding="utf-8")
+    (tmp_path / "student.md").write_text("# 1 Conv vs MobileNet\n\nC4 reaches 95.2 % test accuracy and C1+M3 "
+                                         "93.1 %.\n", encoding="utf-8")
+    argv = ("grade", "student.md", "--manifest", "course.toml", "--out", "grades", "--no-pdf", "--quiet")
+    assert heavy_modules_of_command(tmp_path, *argv) == []
+    assert (tmp_path / "grades" / "student.json").is_file()  # it graded, not just started

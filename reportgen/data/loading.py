@@ -41,6 +41,16 @@ def load_dataset(kind: str, options: dict[str, Any], base_dir: Path) -> DatasetS
     return _CACHE[key]
 
 
+def share_memory(data: DatasetSplits) -> DatasetSplits:
+    """``data`` with its tensors moved to shared memory, in place (the memoised copy stays the one this process
+    uses), so that worker processes receive them as file descriptors to the same pages instead of copies each.
+    Moving a tensor that is already shared does nothing."""
+    for split in (data.train, data.val, data.test):
+        split.x.share_memory_()
+        split.y.share_memory_()
+    return data
+
+
 def loaded_fingerprint(kind: str, options: dict[str, Any], base_dir: Path) -> str | None:
     """The content fingerprint of the dataset if this process loaded it, else ``None`` (nothing is loaded)."""
     data = _CACHE.get(data_identity(kind, options, base_dir))

@@ -24,16 +24,19 @@ SECTIONS: Registry = Registry("section type")
 class RunGroup:
     """One manifest run across the report's seeds.
 
-    ``data`` is the dataset the run trains on (test images, class counts); ``load_weights(key)`` returns a
-    finished run's ``state_dict`` from the cache, for sections that look inside the trained model.
+    ``data`` is the dataset the run trains on (test images, class counts); given ``load_data`` instead, it is
+    loaded on first use, so that a section reading only the cached test-set arrays (most of them) never decodes the
+    data, nor imports torch to hold it. ``load_weights(key)`` returns a finished run's ``state_dict`` from the cache,
+    for sections that look inside the trained model.
     """
 
     name: str
     spec: RunSpec
     seeds: list[int]
     outcomes: list[RunResult | RunFailure]  # one per seed, same order as ``seeds``
-    data: Any = None  # reportgen.data.DatasetSplits
+    data: Any = field(default=None, repr=False)  # reportgen.data.DatasetSplits; a property, see below the class
     load_weights: Callable[[str], dict | None] | None = None
+    load_data: Callable[[], Any] | None = field(default=None, repr=False)
 
     def trained_model(self, result: RunResult):
         """The model of ``result`` (one of ``self.results``) with its trained weights, in eval mode on the CPU."""
@@ -63,6 +66,20 @@ class RunGroup:
     def failures(self) -> list[str]:
         pairs = zip(self.seeds, self.outcomes, strict=True)
         return [f"seed {s}: {o.status}: {o.reason}" for s, o in pairs if not o.ok]
+
+
+def _data(group: RunGroup) -> Any:
+    if group._data is None and group.load_data is not None:
+        group._data = group.load_data()
+    return group._data
+
+
+def _set_data(group: RunGroup, value: Any) -> None:
+    group._data = value
+
+
+# After the dataclass is made: its __init__ still takes ``data=`` (and assigns it through the setter).
+RunGroup.data = property(_data, _set_data, doc="The run's dataset, loaded by ``load_data`` on first use.")
 
 
 @dataclass

@@ -21,7 +21,7 @@ METRICS = ("accuracy", "precision_macro", "recall_macro", "f1_macro")
 
 def run_metrics(group: RunGroup) -> dict[str, Any]:
     """One table row: metrics over the group's finished seeds, plus size and cost."""
-    from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+    from reportgen.sections.metrics import accuracy_score, precision_recall_fscore_support
 
     per_seed: dict[str, list[float]] = {m: [] for m in METRICS}
     for r in group.results:

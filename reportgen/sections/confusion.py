@@ -1,6 +1,6 @@
 """``confusion``: confusion matrices, per-class precision/recall/F1, accuracy (ITU A3 question 3).
 
-Per-class figures come from scikit-learn's ``classification_report`` (as a dict), averaged over seeds;
+Per-class figures come from ``classification_report`` (scikit-learn's, as a dict; :mod:`.metrics`), averaged over seeds;
 the matrices shown are those of the first finished seed (counts and row-normalised).
 """
 
@@ -19,7 +19,7 @@ AVERAGES = ("macro avg", "weighted avg")
 
 
 def group_confusion(group: RunGroup) -> dict[str, Any]:
-    from sklearn.metrics import classification_report, confusion_matrix
+    from reportgen.sections.metrics import classification_report, confusion_matrix
 
     results = group.results
     if not results:

@@ -78,7 +78,7 @@ def spans(order: np.ndarray, codes: list[np.ndarray], names: list[str], labels: 
 
 def group_factors(group: RunGroup, options) -> dict[str, Any]:
     """One run's per-factor matrices and accuracies, error structure, and the sorted full matrix."""
-    from sklearn.metrics import confusion_matrix
+    from reportgen.sections.metrics import confusion_matrix
 
     entry: dict[str, Any] = {"run": group.name, "label": group.label, "failures": group.failures}
     results = group.results

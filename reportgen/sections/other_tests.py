@@ -13,8 +13,9 @@ from reportgen.sections.stats import summarize
 
 def other_tests(group: RunGroup) -> list[dict[str, Any]]:
     """One entry per ``evaluate_on`` dataset: accuracy and cross-entropy over seeds (``summarize``), and the first
-    finished seed's confusion matrix (rows: true class, columns: predicted), computed with scikit-learn."""
-    from sklearn.metrics import accuracy_score, confusion_matrix
+    finished seed's confusion matrix (rows: true class, columns: predicted), as scikit-learn computes them
+    (:mod:`.metrics`)."""
+    from reportgen.sections.metrics import accuracy_score, confusion_matrix
 
     out = []
     for name in group.spec.evaluate_on:

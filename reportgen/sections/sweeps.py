@@ -266,7 +266,7 @@ def value_axis(factor: str, values: list[Any]) -> tuple[bool, bool]:
 
 def row_of(group: RunGroup, value: Any, baseline: bool) -> dict[str, Any]:
     """One table row: the group's metrics over its finished seeds, and its status over all seeds."""
-    from sklearn.metrics import f1_score
+    from reportgen.sections.metrics import f1_score
 
     results = group.results
     statuses = [o.status for o in group.outcomes]

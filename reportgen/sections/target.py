@@ -37,7 +37,7 @@ def seed_metric(metric: str, result: RunResult) -> float:
     if metric == "accuracy":
         return float(result.test_accuracy)
     if metric == "f1_macro":
-        from sklearn.metrics import f1_score
+        from reportgen.sections.metrics import f1_score
 
         return float(f1_score(result.test_true, result.test_pred, average="macro", zero_division=0))
     if metric == "loss":

@@ -4,8 +4,10 @@ Why it is shaped like this (each choice measured on 2 CPU cores, see benchmarks/
 - the dataset stays a resident ``uint8`` tensor on the device; a batch is an index gather plus one fused
   convert-and-normalise, so there is no per-item decoding and no DataLoader in the hot loop;
 - convolutional models run in ``channels_last`` (1.4–2.6× faster on CPU for these nets);
-- losses and correct counts accumulate on the device and are read once per epoch: no ``.item()`` per step,
-  so a GPU never waits for the host.
+- losses and correct counts accumulate on the device and are read once per epoch (and once per evaluation pass):
+  no ``.item()`` per step, so a GPU never waits for the host.
+On a GPU the same loop runs with the splits resident in GPU memory (moved once per run). ``torch.compile`` and CUDA
+graphs are not used: whether they pay off at these sizes has not been measured on a GPU yet (benchmarks/gpu.sh).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from reportgen.data import DatasetSplits, Split
 from reportgen.faults import checkpoint
 from reportgen.models import build_run_model, count_macs, count_params
 from reportgen.models.features import FeatureTap, uses_conv
+from reportgen.training.device import deterministic_mode, deterministic_wanted
 from reportgen.training.epoch_control import EpochControl
 from reportgen.training.losses import make_loss
 from reportgen.training.optim import make_optimizer, make_scheduler
@@ -72,6 +75,7 @@ def train(
     *,
     init_state: InitState | dict[str, torch.Tensor] | None = None,
     extra_tests: dict[str, Split] | None = None,
+    deterministic: bool | None = None,
 ) -> RunResult:
     """Train ``planned`` on ``data`` and evaluate it on the test split (and on each of ``extra_tests``, the test
     splits of the datasets it is also evaluated on, normalised with this run's training statistics).
@@ -81,7 +85,23 @@ def train(
     Seeded and deterministic on the CPU: the same planned run gives the same numbers. A non-finite
     training loss stops training at that epoch and marks the result ``"diverged"``. With ``resample_split`` the
     train/validation partition is first re-drawn for the run's seed (the test split stays the dataset's own).
+
+    ``deterministic`` (default: whether ``reportgen build --deterministic`` asked for it) trains with torch's
+    deterministic algorithms (:func:`~reportgen.training.device.deterministic_mode`); the provenance records it,
+    with the operations that had no deterministic implementation on ``device``.
     """
+    if deterministic is None:
+        deterministic = deterministic_wanted()
+    with deterministic_mode(deterministic) as unsafe_ops:
+        result = _train(planned, data, device, on_epoch, init_state, extra_tests)
+    result.provenance["deterministic"] = deterministic
+    if unsafe_ops:
+        result.provenance["nondeterministic_ops"] = unsafe_ops
+    return result
+
+
+def _train(planned: PlannedRun, data: DatasetSplits, device: torch.device, on_epoch: EpochCallback | None,
+           init_state: InitState | dict[str, torch.Tensor] | None, extra_tests: dict[str, Split] | None) -> RunResult:
     cfg = planned.run.train
     split_notes = []
     if cfg.resample_split:
@@ -280,24 +300,29 @@ def evaluate(model, batches: _Batches, loss_fn, autocast=None, keep_outputs: boo
     model.eval()
     tap = FeatureTap(model)
     n = len(batches)
-    loss_sum, correct = 0.0, 0
+    device = batches.y.device
+    # Sums stay on the device and are read once, so a GPU never waits for the host between batches; the loss sum is
+    # float64, as the Python float it replaced, so CPU numbers are unchanged.
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.long, device=device)
     probs, feats = [], []
     for start in range(0, n, EVAL_BATCH):
         xb, yb = batches.get(slice(start, start + EVAL_BATCH))
         with autocast or contextlib.nullcontext():
             features, logits = tap(xb)
-        loss_sum += float(loss_fn(logits.float(), yb)) * len(yb)
-        correct += int((logits.argmax(1) == yb).sum())
+        loss_sum += loss_fn(logits.float(), yb).to(torch.float64) * len(yb)
+        correct += (logits.argmax(1) == yb).sum()
         if keep_outputs:
-            probs.append(torch.softmax(logits.float(), dim=1).cpu())
-            feats.append(features.float().cpu())
+            probs.append(torch.softmax(logits.float(), dim=1))
+            feats.append(features.float())
+    mean_loss, accuracy = loss_sum.item() / max(n, 1), correct.item() / max(n, 1)
     if not keep_outputs:
-        return loss_sum / max(n, 1), correct / max(n, 1), None, None
+        return mean_loss, accuracy, None, None
     return (
-        loss_sum / max(n, 1),
-        correct / max(n, 1),
-        torch.cat(probs).numpy().astype(np.float32),
-        torch.cat(feats).numpy().astype(np.float32),
+        mean_loss,
+        accuracy,
+        torch.cat(probs).cpu().numpy().astype(np.float32),
+        torch.cat(feats).cpu().numpy().astype(np.float32),
     )
 
 
